@@ -1,0 +1,142 @@
+"""Explanations: contributions and evidence -> reasons a person can read, in French or English.
+
+Messages number turns from 1, as people do ("tour 3" is the third turn); ``index`` and
+``evidence.turn`` in the JSON count from 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .schema import Evidence, Reason
+
+__all__ = ["TOPIC_NAMES", "EMOTION_NAMES", "reason", "message"]
+
+TOPIC_NAMES = {
+    "fr": {
+        "bereavement": "deuil",
+        "health": "santé",
+        "financial_hardship": "difficultés financières",
+        "fraud_security": "fraude / sécurité",
+        "legal_threat": "menace juridique",
+        "complaint": "réclamation / litige",
+        "cancellation": "résiliation",
+        "self_harm": "détresse / risque suicidaire",
+        "vulnerability": "client vulnérable",
+        "large_purchase": "achat important",
+        "account_change": "modification sensible du compte",
+    },
+    "en": {
+        "bereavement": "bereavement",
+        "health": "health",
+        "financial_hardship": "financial hardship",
+        "fraud_security": "fraud / security",
+        "legal_threat": "legal threat",
+        "complaint": "complaint / dispute",
+        "cancellation": "cancellation",
+        "self_harm": "distress / self-harm risk",
+        "vulnerability": "vulnerable customer",
+        "large_purchase": "large purchase",
+        "account_change": "sensitive account change",
+    },
+}
+
+EMOTION_NAMES = {
+    "fr": {
+        "anger": "colère",
+        "frustration": "frustration",
+        "sadness": "tristesse",
+        "fear": "inquiétude",
+        "confusion": "confusion",
+        "joy": "satisfaction",
+        "gratitude": "gratitude",
+        "neutral": "neutre",
+    },
+    "en": {e: e for e in ("anger", "frustration", "sadness", "fear", "confusion", "joy", "gratitude", "neutral")},
+}
+
+_DECISIONS = {
+    "fr": {"continue": "continuer", "offer_human": "proposer un conseiller", "escalate": "escalader"},
+    "en": {"continue": "continue", "offer_human": "offer a human", "escalate": "escalate"},
+}
+
+_TEMPLATES = {
+    "fr": {
+        "human_request": "Le client a demandé un conseiller {count} fois ({turns})",
+        "human_request_weak": "Le client évoque le service client ou un rappel ({turns})",
+        "sentiment": "Ton négatif (valence {valence:+.2f})",
+        "emotion": "Émotion perçue : {emotions}",
+        "topics": "Sujet sensible : {topics}",
+        "friction": "La conversation tourne en rond : {parts}",
+        "prosody": "Voix agitée (arousal {arousal:.2f}){details}",
+        "prosody_calm": "Voix calme (arousal {arousal:.2f}){details}",
+        "model": "modèle : {what}",
+        "override:self_harm": "Escalade immédiate : détresse ou risque suicidaire",
+        "override:repeated_human_request": "Escalade : le client a redemandé un conseiller",
+        "override:human_request": "Le client a demandé un conseiller : le lui proposer",
+        "override:topic": "Sujet à fort enjeu ({topic}) : proposer un conseiller",
+        "hysteresis": "Décision « {decision} » maintenue depuis le tour {since} (un tour calme ne suffit pas)",
+        "turns": "tour",
+        "turns_plural": "tours",
+        "and": "et",
+        "customer_says": "le client le dit",
+        "customer_repeats": "le client se répète",
+        "bot_failures": "le bot n'a pas compris {n} fois",
+        "bot_repeats": "le bot répète sa question",
+        "worsening": "le ton se dégrade",
+    },
+    "en": {
+        "human_request": "The customer asked for a human {count} times ({turns})",
+        "human_request_weak": "The customer mentions customer service or a call back ({turns})",
+        "sentiment": "Negative tone (valence {valence:+.2f})",
+        "emotion": "Emotion: {emotions}",
+        "topics": "Sensitive topic: {topics}",
+        "friction": "The conversation is going in circles: {parts}",
+        "prosody": "Agitated voice (arousal {arousal:.2f}){details}",
+        "prosody_calm": "Calm voice (arousal {arousal:.2f}){details}",
+        "model": "model: {what}",
+        "override:self_harm": "Escalate now: distress or self-harm risk",
+        "override:repeated_human_request": "Escalate: the customer asked for a human again",
+        "override:human_request": "The customer asked for a human: offer one",
+        "override:topic": "High-stakes topic ({topic}): offer a human",
+        "hysteresis": "Decision '{decision}' held since turn {since} (one calm turn is not enough)",
+        "turns": "turn",
+        "turns_plural": "turns",
+        "and": "and",
+        "customer_says": "the customer says so",
+        "customer_repeats": "the customer repeats themself",
+        "bot_failures": "the bot failed to understand {n} times",
+        "bot_repeats": "the bot repeats its prompt",
+        "worsening": "the tone is getting worse",
+    },
+}
+
+
+def message(language: str, key: str, **fields: object) -> str:
+    """The message ``key`` in ``language`` (``fr`` or ``en``) with ``fields`` filled in."""
+    return _TEMPLATES[language][key].format(**fields)
+
+
+def turn_list(language: str, indices: Sequence[int]) -> str:
+    """ "tours 3 et 5" / "turns 3 and 5" from 0-based indices."""
+    t = _TEMPLATES[language]
+    numbers = [str(i + 1) for i in indices]
+    if len(numbers) == 1:
+        return f"{t['turns']} {numbers[0]}"
+    return f"{t['turns_plural']} {', '.join(numbers[:-1])} {t['and']} {numbers[-1]}"
+
+
+def quoted(language: str, texts: Sequence[str], *, limit: int = 3) -> str:
+    """Evidence texts quoted the way each language quotes."""
+    unique = list(dict.fromkeys(t for t in texts if t))[:limit]
+    if language == "fr":
+        return ", ".join(f"« {t} »" for t in unique)
+    return ", ".join(f"\u201c{t}\u201d" for t in unique)
+
+
+def decision_name(language: str, decision: str) -> str:
+    return _DECISIONS[language][decision]
+
+
+def reason(signal: str, contribution: float, text: str, evidence: Sequence[Evidence] = ()) -> Reason:
+    return Reason(signal=signal, contribution=contribution, message=text, evidence=tuple(evidence))

@@ -1,0 +1,428 @@
+"""Lexicons: versioned package data, one file per language and topic.
+
+File format (see ``docs/lexicons.md``)::
+
+    # source: empathy_signals (hand-written)
+    # licence: Apache-2.0
+    # version: 1
+    [request]
+    (parler|discuter) (a|avec) .. (conseiller*|humain*) = 1.0
+    ^ agent $ = 0.9
+
+Each entry is a *pattern* optionally followed by ``= weight`` (default 1.0). Patterns are
+case- and accent-insensitive and match whole tokens of the canonical string of
+:mod:`empathy_signals.text`:
+
+``word``      that word;  ``word*``  any word starting with ``word`` (inflection);
+``(a|b c)``   one of the alternatives (each a sequence);  ``x?`` / ``(a|b)?``  optional;
+``..`` / ``..N``  up to 3 / N arbitrary words (never across clause punctuation);
+``^`` / ``$``  start / end of the turn (trailing punctuation allowed).
+
+Compiled patterns contain no nested unbounded quantifier: word tokens and the single
+space that separates them are disjoint character classes and gaps are bounded, so
+matching is linear in the length of the turn (no catastrophic backtracking).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+from importlib import resources
+
+from ..errors import EmpathySignalsError
+from ..text import TokenizedText, fold
+
+__all__ = [
+    "Entry",
+    "Lexicon",
+    "LexiconError",
+    "Match",
+    "Section",
+    "Speller",
+    "compile_pattern",
+    "lexicon_names",
+    "load_lexicon",
+    "parse_lexicon",
+]
+
+_END = r"(?:[.,;:!?] )*$"
+
+
+class LexiconError(EmpathySignalsError, ValueError):
+    """A lexicon file that does not follow the format (names the file and the line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One lexicon line: its pattern, weight, section and where it comes from."""
+
+    pattern: str
+    weight: float
+    section: str
+    source: str  # "fr/human_request.txt:12"
+
+
+class Match(NamedTuple):
+    """An entry that matched tokens ``first..last`` (inclusive) of a turn."""
+
+    entry: Entry
+    first: int
+    last: int
+
+
+#: First-token keys of a pattern: ("w", word) for a word, ("p", prefix) for ``prefix*``.
+Key = tuple[str, str]
+
+
+class _Item(NamedTuple):
+    regex: str
+    first: frozenset[Key]  # keys a match can start with
+    nullable: bool  # the item can match no token (optional, gap, anchors)
+    gap: bool = False
+
+
+class _PatternParser:
+    """Recursive-descent parser of the pattern syntax into a regular expression plus the
+    set of tokens a match can start with (used to dispatch turns to candidate entries)."""
+
+    def __init__(self, pattern: str) -> None:
+        text = fold(pattern).replace("'", " ").replace("-", " ")
+        self.text = " ".join(text.split())
+        self.pos = 0
+
+    def error(self, what: str) -> LexiconError:
+        return LexiconError(f"{what} at column {self.pos + 1} of pattern {self.text!r}")
+
+    def parse(self) -> _Item:
+        item = self.sequence()
+        if self.pos != len(self.text):
+            raise self.error("unexpected character " + repr(self.text[self.pos]))
+        if item.nullable:
+            raise self.error("a pattern must match at least one word")
+        return item
+
+    def sequence(self) -> _Item:
+        items: list[_Item] = []
+        while self.pos < len(self.text) and self.text[self.pos] not in "|)":
+            if self.text[self.pos] == " ":
+                self.pos += 1
+                continue
+            items.append(self.item())
+        if not items:
+            raise self.error("empty sequence")
+        first: set[Key] = set()
+        for item in items:
+            if item.gap:
+                raise self.error("a pattern (or an alternative) must not start with a gap '..'")
+            first |= item.first
+            if not item.nullable:
+                break
+        return _Item("".join(i.regex for i in items), frozenset(first), all(i.nullable for i in items))
+
+    def item(self) -> _Item:
+        char = self.text[self.pos]
+        if char == "^":
+            self.pos += 1
+            return _Item("^", frozenset(), True)
+        if char == "$":
+            self.pos += 1
+            return _Item(_END, frozenset(), True)
+        if self.text.startswith("..", self.pos):
+            self.pos += 2
+            digits = re.match(r"\d*", self.text[self.pos :]).group()
+            self.pos += len(digits)
+            return _Item(rf"(?:\w+ ){{0,{int(digits) if digits else 3}}}", frozenset(), True, gap=True)
+        if char == "(":
+            self.pos += 1
+            alternatives = [self.sequence()]
+            while self.pos < len(self.text) and self.text[self.pos] == "|":
+                self.pos += 1
+                alternatives.append(self.sequence())
+            if self.pos >= len(self.text) or self.text[self.pos] != ")":
+                raise self.error("missing ')'")
+            self.pos += 1
+            regex = "(?:" + "|".join(a.regex for a in alternatives) + ")"
+            first = frozenset().union(*(a.first for a in alternatives))
+            nullable = any(a.nullable for a in alternatives)
+        else:
+            word = re.match(r"\w+", self.text[self.pos :])
+            if word is None:
+                raise self.error("unexpected character " + repr(char))
+            self.pos += len(word.group())
+            regex = re.escape(word.group())
+            key: Key = ("w", word.group())
+            if self.pos < len(self.text) and self.text[self.pos] == "*":
+                self.pos += 1
+                regex += r"\w*"
+                key = ("p", word.group())
+            regex = "(?:" + regex + " )"
+            first, nullable = frozenset([key]), False
+        if self.pos < len(self.text) and self.text[self.pos] == "?":
+            self.pos += 1
+            regex += "?"
+            nullable = True
+        return _Item(regex, first, nullable)
+
+
+def compile_pattern(pattern: str) -> str:
+    """Regular expression (source) of one lexicon pattern, to run on a canonical string."""
+    return r"(?<![^ ])" + _PatternParser(pattern).parse().regex
+
+
+class LexiconIndex:
+    """All the sections of one language, indexed by the tokens their entries start with.
+
+    A turn is scanned once per language: each token looks up (with a per-word cache) the
+    entries that can start there, and only those are tried, anchored at that token. The
+    cost is proportional to the turn's length and to the candidates, not to the size of
+    the lexicons. Results are cached on the :class:`TokenizedText`.
+    """
+
+    _WORD_CACHE_LIMIT = 200_000
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._exact: dict[str, list[tuple[int, int]]] = {}
+        self._prefix: dict[str, list[tuple[int, int]]] = {}
+        self._prefix_lengths: list[int] = []
+        self._sections: list[Section] = []
+        self._word_cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, section: Section) -> int:
+        """Index ``section``; returns its id in this index."""
+        with self._lock:
+            sid = len(self._sections)
+            self._sections.append(section)
+            for number, compiled in enumerate(section.compiled):
+                for kind, token in compiled.first:
+                    table = self._exact if kind == "w" else self._prefix
+                    table.setdefault(token, []).append((sid, number))
+            self._prefix_lengths = sorted({len(p) for p in self._prefix})
+            self._word_cache = {}
+        return sid
+
+    def _candidates(self, word: str) -> tuple[tuple[int, int], ...]:
+        found = self._word_cache.get(word)
+        if found is None:
+            hits = list(self._exact.get(word, ()))
+            for length in self._prefix_lengths:
+                if length > len(word):
+                    break
+                hits.extend(self._prefix.get(word[:length], ()))
+            found = tuple(sorted(set(hits)))
+            cache = self._word_cache
+            if len(cache) >= self._WORD_CACHE_LIMIT:
+                cache = self._word_cache = {}
+            cache[word] = found
+        return found
+
+    def scan(self, text: TokenizedText) -> dict[int, list[Match]]:
+        """Every match of every section in ``text``, overlapping ones included, by section id."""
+        key = (id(self), len(self._sections))
+        scans = text.__dict__.setdefault("_scans", {})
+        cached = scans.get(key)
+        if cached is not None:
+            return cached
+        canonical = text.canonical
+        offsets = text.canonical_starts
+        sections = self._sections
+        found: dict[int, list[Match]] = {}
+        for position, word in enumerate(text.words):
+            for sid, number in self._candidates(word):
+                compiled = sections[sid].compiled[number]
+                m = compiled.regex.match(canonical, offsets[position])
+                if m is not None:
+                    last = bisect_right(offsets, m.end() - 1) - 1
+                    found.setdefault(sid, []).append(Match(compiled.entry, position, last))
+        scans[key] = found
+        return found
+
+
+_INDEXES: dict[str, LexiconIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def index_for(language: str) -> LexiconIndex:
+    """The (process-wide) index of the sections of ``language``."""
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(language)
+        if index is None:
+            index = _INDEXES[language] = LexiconIndex(language)
+        return index
+
+
+class _Compiled(NamedTuple):
+    entry: Entry
+    regex: re.Pattern[str]
+    first: frozenset[Key]
+
+
+class Section:
+    """The entries of one section of a lexicon, registered in their language's index."""
+
+    def __init__(self, entries: tuple[Entry, ...], *, language: str) -> None:
+        self.entries = entries
+        compiled = []
+        for entry in entries:
+            item = _PatternParser(entry.pattern).parse()
+            compiled.append(_Compiled(entry, re.compile(r"(?<![^ ])" + item.regex), item.first))
+        self.compiled: tuple[_Compiled, ...] = tuple(compiled)
+        self._index = index_for(language)
+        self._sid = self._index.add(self) if entries else -1
+
+    def matches(self, text: TokenizedText) -> list[Match]:
+        """Every match in ``text``, overlapping ones included, in token order."""
+        if self._sid < 0:
+            return []
+        return self._index.scan(text).get(self._sid, [])
+
+    def finditer(self, text: TokenizedText) -> Iterator[Match]:
+        """The non-overlapping matches in ``text``: leftmost first, then the longest."""
+        found = self.matches(text)
+        if len(found) > 1:
+            found = sorted(found, key=lambda m: (m.first, -m.last))
+        last_taken = -1
+        for match in found:
+            if match.first > last_taken:
+                last_taken = match.last
+                yield match
+
+    def search(self, text: TokenizedText) -> Match | None:
+        """The first (leftmost, longest) match, or ``None``."""
+        return next(self.finditer(text), None)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """A parsed lexicon file: header fields and compiled sections."""
+
+    name: str
+    language: str
+    header: dict[str, str]
+    sections: dict[str, Section]
+
+    def section(self, name: str) -> Section:
+        try:
+            return self.sections[name]
+        except KeyError:
+            return Section((), language=self.language)
+
+    @property
+    def version(self) -> str:
+        return self.header.get("version", "0")
+
+
+_REQUIRED_HEADER = ("source", "licence", "version")
+
+
+def parse_lexicon(text: str, *, name: str, language: str) -> Lexicon:
+    """Parse the text of a lexicon file (see the module docstring)."""
+    header: dict[str, str] = {}
+    sections: dict[str, list[Entry]] = {}
+    section = "main"
+    where = f"{language}/{name}.txt"
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("#"):
+            key, sep, value = line[1:].partition(":")
+            if sep and not sections and key.strip().isidentifier():
+                header[key.strip().lower()] = value.strip()
+            continue
+        line = line.split(" #", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        pattern, sep, weight_text = line.rpartition(" = ")
+        if not sep:
+            pattern, weight_text = line, "1.0"
+        try:
+            weight = float(weight_text)
+        except ValueError:
+            raise LexiconError(f"{where}:{number}: weight must be a number; got {weight_text!r}") from None
+        try:
+            compile_pattern(pattern)
+        except LexiconError as exc:
+            raise LexiconError(f"{where}:{number}: {exc}") from None
+        sections.setdefault(section, []).append(Entry(pattern.strip(), weight, section, f"{where}:{number}"))
+    missing = [key for key in _REQUIRED_HEADER if key not in header]
+    if missing:
+        raise LexiconError(f"{where}: provenance header lacks {', '.join(missing)}")
+    return Lexicon(name, language, header, {k: Section(tuple(v), language=language) for k, v in sections.items()})
+
+
+@lru_cache(maxsize=None)
+def load_lexicon(language: str, name: str) -> Lexicon:
+    """Load package lexicon ``<language>/<name>.txt`` (cached; lexicons are immutable)."""
+    path = resources.files(__name__).joinpath(language).joinpath(f"{name}.txt")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LexiconError(f"no lexicon {language}/{name}.txt in the package") from None
+    return parse_lexicon(text, name=name, language=language)
+
+
+def lexicon_names(language: str, folder: str = "") -> list[str]:
+    """Names of the lexicon files of ``language`` (inside ``folder``), sorted."""
+    root = resources.files(__name__).joinpath(language)
+    if folder:
+        root = root.joinpath(folder)
+    prefix = f"{folder}/" if folder else ""
+    return sorted(prefix + p.name[:-4] for p in root.iterdir() if p.name.endswith(".txt"))
+
+
+class Speller:
+    """Corrects one-edit typos of a small set of key words ("agemt" -> "agent").
+
+    Symmetric-delete lookup (as in SymSpell): a word and a key word within one
+    insertion, deletion, substitution or adjacent transposition share a one-deletion
+    variant. A word is corrected only to a unique key word; a substitution or a
+    transposition only in words longer than ``min_length_chars`` ("give" never becomes
+    "live"). Results are cached (bounded).
+    """
+
+    _CACHE_LIMIT = 100_000
+
+    def __init__(self, keywords: list[str], *, min_length_chars: int = 4) -> None:
+        self.min_length_chars = min_length_chars
+        self.keywords = frozenset(fold(k) for k in keywords if len(k) >= min_length_chars)
+        index: dict[str, set[str]] = {}
+        for key in self.keywords:
+            for variant in {key, *self._deletes(key)}:
+                index.setdefault(variant, set()).add(key)
+        self._index = index
+        self._cache: dict[str, str] = {}
+
+    @staticmethod
+    def _deletes(word: str) -> set[str]:
+        return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+    def __call__(self, word: str) -> str:
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        fixed = self._correct(word)
+        if len(self._cache) >= self._CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[word] = fixed
+        return fixed
+
+    def _correct(self, word: str) -> str:
+        if word in self.keywords or not word.isalpha() or len(word) < 3:
+            return word
+        # The word lacks one letter of a key word ("spak" -> "speak", "wth" -> "with").
+        candidates = {k for k in self._index.get(word, ()) if len(k) == len(word) + 1}
+        for variant in self._deletes(word):
+            for key in self._index.get(variant, ()):
+                if len(key) == len(word) - 1 and len(key) >= self.min_length_chars:
+                    candidates.add(key)  # one letter too many ("talkk", "lpive")
+                elif len(key) == len(word) and len(word) > self.min_length_chars:
+                    candidates.add(key)  # one letter wrong or two swapped ("agemt")
+        return candidates.pop() if len(candidates) == 1 else word

@@ -1,0 +1,54 @@
+"""Requests to reach a human: explicit, indirect and refusals of the bot.
+
+Negation-aware ("je ne veux pas de conseiller", "I don't need an agent") and not fooled
+by false friends ("my insurance agent said", "votre conseiller m'a dit"). Counting the
+repeats belongs to the session: this signal only says whether *this* turn asks.
+"""
+
+from __future__ import annotations
+
+from ..lexicons import Match
+from .base import Finding, Hit, TurnInput, register
+
+__all__ = ["DETECTION_THRESHOLD", "NEGATION_REACH_TOKENS", "human_request"]
+
+#: A turn whose best request scores at least this is a detected (and counted) request.
+DETECTION_THRESHOLD = 0.6
+#: A negation cue cancels a request that starts at most this many tokens after it ends.
+NEGATION_REACH_TOKENS = 3
+_SCORED_SECTIONS = ("request", "indirect", "anti_bot")
+_PUNCTUATION = frozenset(".,;:!?")
+
+
+def _negated(match: Match, negations: list[Match], words: tuple[str, ...]) -> bool:
+    for cue in negations:
+        if cue.first > match.last:
+            continue
+        if cue.last >= match.first:  # overlaps the request ("ne veux pas de conseiller")
+            return True
+        if match.first - cue.last - 1 <= NEGATION_REACH_TOKENS and not any(
+            w in _PUNCTUATION for w in words[cue.last + 1 : match.first]
+        ):
+            return True
+    return False
+
+
+@register("text.requests.human_agent.v1", family="human_request")
+def human_request(turn: TurnInput) -> Finding:
+    """Score in [0, 1] that this customer turn asks for a human; hits locate the request."""
+    lexicon = turn.pack.lexicon("human_request")
+    text = turn.text
+    excludes = list(lexicon.section("exclude").finditer(text))
+    negations = list(lexicon.section("negation").finditer(text))
+    best: Hit | None = None
+    for section in _SCORED_SECTIONS:
+        for match in lexicon.section(section).finditer(text):
+            if any(e.first <= match.last and match.first <= e.last for e in excludes):
+                continue
+            if section != "anti_bot" and _negated(match, negations, text.words):
+                continue
+            if best is None or match.entry.weight > best.weight:
+                best = Hit(match.first, match.last, match.entry.source, match.entry.weight, section)
+    if best is None:
+        return Finding(0.0)
+    return Finding(best.weight, hits=(best,), detail={"detected": best.weight >= DETECTION_THRESHOLD})

@@ -1,0 +1,157 @@
+"""Text normalisation shared by every lexicon signal.
+
+A turn's text is folded once (lower case, accents removed, typographic apostrophes
+unified) with a one-to-one character mapping, so that every character offset in the
+folded text is also an offset in the original text: evidence spans point at what the
+customer wrote, not at a normalised copy.
+
+The folded text is then cut into *tokens*: runs of word characters and the clause
+punctuation ``. , ; : ! ?``. Apostrophes and hyphens separate words and are dropped
+("l'agent" -> ``l agent``, "ras-le-bol" -> ``ras le bol``). Lexicon patterns are compiled
+against the *canonical string*, the tokens joined by single spaces; a match there maps
+back to a token range and from it to a character span of the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+__all__ = ["Token", "TokenizedText", "fold", "tokenize", "CLAUSE_PUNCTUATION"]
+
+#: Punctuation kept as tokens: it ends a clause, so gaps and negation scopes stop there.
+CLAUSE_PUNCTUATION = frozenset(".,;:!?")
+
+_TOKEN_RE = re.compile(r"\w+|[.,;:!?]")
+#: Three or more repetitions of one letter are elongation ("noooon" -> "noon").
+_ELONGATION_RE = re.compile(r"(\w)\1{2,}")
+_APOSTROPHES = "\u2019\u2018\u02bc\u00b4\u0060\u2032"
+
+
+class _FoldTable(dict):
+    """``str.translate`` table folding one code point to exactly one code point.
+
+    Built lazily: ``__missing__`` computes the fold of a code point the first time it is
+    seen. Folding keeps one character per character so offsets survive.
+    """
+
+    def __missing__(self, codepoint: int) -> int:
+        char = chr(codepoint)
+        if char in _APOSTROPHES:
+            folded = "'"
+        else:
+            lowered = char.lower()
+            if len(lowered) != 1:  # e.g. U+0130 lowers to two code points
+                lowered = char
+            decomposed = unicodedata.normalize("NFKD", lowered)
+            base = "".join(c for c in decomposed if not unicodedata.combining(c))
+            folded = base if len(base) == 1 else lowered
+        self[codepoint] = ord(folded)
+        return self[codepoint]
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip accents, keeping exactly one character per character.
+
+    >>> fold("Désolé, ÇA NE VA PAS")
+    'desole, ca ne va pas'
+    """
+    return text.translate(_FOLD_TABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of a turn: ``text`` is folded; ``start``/``end`` index the original text."""
+
+    text: str
+    start: int
+    end: int
+    #: The original spelling was all capitals and at least two letters long ("NUL").
+    shouted: bool
+    #: The original spelling repeated one letter three times or more ("nuuul").
+    elongated: bool
+
+
+class TokenizedText:
+    """A turn's text, folded and tokenised once, shared by all the signals of that turn.
+
+    ``words`` (folded, elongation collapsed, typos of key words corrected), ``starts`` and
+    ``ends`` (offsets in the original text) are parallel tuples; ``tokens`` builds
+    :class:`Token` objects with the ``shouted``/``elongated`` flags on demand.
+    """
+
+    __slots__ = ("original", "folded", "words", "starts", "ends", "__dict__")
+
+    def __init__(self, original: str, *, correct: Callable[[str], str] | None = None) -> None:
+        self.original = original
+        folded = self.folded = original.translate(_FOLD_TABLE)
+        spans = [m.span() for m in _TOKEN_RE.finditer(folded)]
+        words = [folded[a:b] for a, b in spans]
+        if _ELONGATION_RE.search(folded) is not None:
+            words = [w if w.isdigit() else _ELONGATION_RE.sub(r"\1\1", w) for w in words]
+        if correct is not None:
+            words = [correct(w) for w in words]
+        self.words: tuple[str, ...] = tuple(words)
+        self.starts: tuple[int, ...] = tuple(a for a, _ in spans)
+        self.ends: tuple[int, ...] = tuple(b for _, b in spans)
+
+    @cached_property
+    def tokens(self) -> tuple[Token, ...]:
+        """The tokens as objects, with their ``shouted`` and ``elongated`` flags."""
+        out = []
+        for word, start, end in zip(self.words, self.starts, self.ends):
+            raw = self.original[start:end]
+            folded = self.folded[start:end]
+            elongated = not folded.isdigit() and _ELONGATION_RE.search(folded) is not None
+            out.append(Token(word, start, end, len(raw) >= 2 and raw.isupper(), elongated))
+        return tuple(out)
+
+    @cached_property
+    def canonical(self) -> str:
+        """Tokens each followed by one space: the string lexicon patterns run on."""
+        return " ".join(self.words) + " " if self.words else ""
+
+    @cached_property
+    def canonical_starts(self) -> list[int]:
+        """Offset of each token in :attr:`canonical`."""
+        starts, offset = [], 0
+        for word in self.words:
+            starts.append(offset)
+            offset += len(word) + 1
+        return starts
+
+    @cached_property
+    def canonical_ends(self) -> list[int]:
+        """Offset just past each token in :attr:`canonical`."""
+        return [start + len(word) for start, word in zip(self.canonical_starts, self.words)]
+
+    def token_range(self, start: int, end: int) -> tuple[int, int]:
+        """Token indices ``[first, last]`` covered by canonical-string offsets ``[start, end)``."""
+        starts = self.canonical_starts
+        first = bisect_right(starts, start) - 1
+        last = bisect_right(starts, max(start, end - 1)) - 1
+        return first, last
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Character span in the original text of tokens ``first..last`` (inclusive)."""
+        return self.starts[first], self.ends[last]
+
+    @cached_property
+    def is_empty(self) -> bool:
+        """No word at all (empty, blank or punctuation only)."""
+        return all(w in CLAUSE_PUNCTUATION for w in self.words)
+
+
+def tokenize(text: str, *, correct: Callable[[str], str] | None = None) -> TokenizedText:
+    """Fold and tokenise ``text``; see the module docstring.
+
+    ``correct`` maps a folded word to its spelling fix (see :class:`~empathy_signals.lexicons.Speller`).
+    """
+    return TokenizedText(text, correct=correct)
