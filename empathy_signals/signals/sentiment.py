@@ -1,0 +1,718 @@
+"""Lexicon-based sentiment (valence) and emotion signals, French and English, no model.
+
+Valence follows VADER (Hutto & Gilbert, 2014): each sentiment word of the turn contributes
+its lexicon valence (-4..4), modified by the words before it (boosters, negation), by
+capitals and elongation, and by a contrastive conjunction ("mais", "but"); the sum, plus
+an emphasis term for "!" and "?", is squashed to [-1, 1] with ``x / sqrt(x**2 + alpha)``.
+Multi-word customer-care phrases ("ras le bol", "pas de souci", "waste of time") take
+precedence over the words inside them: those words are neither re-scored nor negated.
+
+French negation surrounds the verb: a sentiment word is negated when a negator comes up
+to :data:`NEGATION_WINDOW_TOKENS` tokens before it in the same clause ("pas content",
+"ce n'est plus possible") or when "ne"/"n'" comes before it and "pas"/"plus"/"jamais"/...
+after it ("je ne l'aime pas"); colloquial French drops "ne" ("j'aime pas").
+
+Emotion scores come from ``emotion.txt`` (hand-written, sections per emotion), from the
+valence of the other words (negative words feed frustration, positive words joy; see
+:data:`FRUSTRATION_PER_NEGATIVE_VALENCE`), from emoji, and, for anger and frustration,
+from intensity cues (boosters, capitals, "!!!"). Each emotion's raw evidence ``r`` maps
+to ``1 - exp(-r)``; ``neutral = 1 - max(other emotions)``.
+
+Resources (lexicons and the per-word table) are built once per language through
+:meth:`LanguagePack.resource`; each turn is one dictionary lookup per token plus one
+regular-expression scan for multi-word phrases.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from ..lexicons import Entry, Section, index_for, load_lexicon
+from ..schema import EMOTIONS
+from ..text import CLAUSE_PUNCTUATION, fold, tokenize
+from .base import Finding, Hit, TurnInput, register
+
+__all__ = [
+    "NEGATIVE_THRESHOLD",
+    "POSITIVE_THRESHOLD",
+    "emotion",
+    "valence",
+]
+
+# ---------------------------------------------------------------- valence constants
+# VADER's empirically derived constants (vaderSentiment 3.3.2) unless said otherwise.
+
+#: Valence added (in the word's direction) by a booster right before it (VADER B_INCR).
+B_INCR = 0.293
+#: Booster effect by distance: 1, 2 or 3 tokens before the word (VADER: x1, x0.95, x0.9).
+BOOSTER_DECAY = (1.0, 0.95, 0.9)
+#: Valence added to a word written in capitals when the turn is not all capitals (C_INCR).
+C_INCR = 0.733
+#: Valence added to an elongated word ("nuuul", "sooo good"); VADER has none: same as a
+#: booster, by reasoning (elongation is emphasis, as "très").
+E_INCR = 0.293
+#: Factor applied to a negated word's valence (VADER N_SCALAR).
+N_SCALAR = -0.74
+#: How far before a word a negator or booster still acts, in tokens (VADER: 3).
+NEGATION_WINDOW_TOKENS = 3
+#: Words before a contrastive conjunction ("but", "mais") weigh this much (VADER)...
+CONTRAST_BEFORE = 0.5
+#: ... and words after it this much (VADER).
+CONTRAST_AFTER = 1.5
+#: Emphasis added per "!" in the turn, up to EXCLAMATION_MAX of them (VADER).
+EXCLAMATION_INCR = 0.292
+EXCLAMATION_MAX = 4
+#: Emphasis per "?" when there are two or more (VADER), capped at QUESTION_CAP.
+QUESTION_INCR = 0.18
+QUESTION_CAP = 0.96
+#: Normalisation ``x / sqrt(x**2 + alpha)`` (VADER's alpha).
+NORMALISATION_ALPHA = 15.0
+#: Valence at or above which a turn is positive / at or below which it is negative.
+#: Chosen on GoEmotions *train* (Apache-2.0, train OK) by macro-F1 over the sentiment
+#: groups (benchmarks/quality_sentiment.py --tune prints the sweep); never on UMSAB.
+POSITIVE_THRESHOLD = 0.05
+NEGATIVE_THRESHOLD = -0.05
+
+# ---------------------------------------------------------------- emotion constants
+# Hand-tuned by reasoning (no fitting); each emotion's raw evidence r maps to 1 - exp(-r).
+
+#: Share of a word's boosted strength added per booster before an anger/frustration word.
+EMOTION_BOOSTER_GAIN = 1.0
+#: Extra strength of an anger/frustration word written in capitals (x1.5).
+EMOTION_CAPS_GAIN = 0.5
+#: Extra strength of an elongated anger/frustration word (x1.3).
+EMOTION_ELONGATION_GAIN = 0.3
+#: Anger and frustration grow by this fraction per "!" (up to EXCLAMATION_MAX).
+EMOTION_EXCLAMATION_GAIN = 0.15
+#: Raw anger of a turn shouted in capitals (at least SHOUT_MIN_WORDS words, half the words).
+SHOUT_ANGER = 0.5
+SHOUT_MIN_WORDS = 2
+#: Raw frustration per unit of negative valence of words outside emotion.txt ("nul", "pas
+#: content"): a -3 word gives 0.3, i.e. a weak but real frustration cue.
+FRUSTRATION_PER_NEGATIVE_VALENCE = 0.1
+#: Raw joy per unit of positive valence of words outside emotion.txt.
+JOY_PER_POSITIVE_VALENCE = 0.08
+#: Raw strength of an emoji listed with an emotion in emoji.tsv.
+EMOJI_EMOTION = 1.0
+
+_INTENSE = frozenset({"anger", "frustration"})
+_EMOTION_LABELS = tuple(e for e in EMOTIONS if e != "neutral")
+
+# Token record flags.
+_VALENCE = 1
+_BOOSTER = 2
+_NEGATOR = 4
+_NE_NEGATOR = 8
+_NE = 16
+_POST_NEGATOR = 32
+_BARE_POST_NEGATOR = 64
+_CONTRAST = 128
+_PUNCT = 256
+_EMOTION = 512
+_CARE_PHRASE = 1024  # a care or vendored phrase may start at this word
+_EMOTION_PHRASE = 2048  # a multi-word emotion entry may start at this word
+_STOP = _PUNCT  # negation and boosters never cross clause punctuation
+
+_BOOSTER_SECTIONS = {
+    "negator": _NEGATOR,
+    "ne_negator": _NE_NEGATOR,
+    "ne": _NE,
+    "post_negator": _POST_NEGATOR,
+    "bare_post_negator": _BARE_POST_NEGATOR,
+}
+_SIMPLE_ALTERNATION = re.compile(r"^\(?\s*(\w+\*?(?:\s*\|\s*\w+\*?)*)\s*\)?$")
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+_EMOTICON_HINT = re.compile(r"[:;=<]|\b[xX][dDpP]\b")
+_CACHE_LIMIT = 100_000
+#: Longer tokens (numbers, URLs) are never looked up.
+MAX_WORD_CHARS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class _Rec:
+    """What the lexicons say about one folded word."""
+
+    flags: int
+    valence: float = 0.0
+    source: str = ""
+    boost: float = 0.0
+    emotions: tuple[tuple[str, float, str], ...] = ()
+
+
+class _Tables:
+    """Per-language tables: one record per word (cached), phrase sections, emoji."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        words: dict[str, list] = {}  # word -> [flags, valence, source, boost, emotions]
+        self.emoticons: dict[str, tuple[float, str]] = {}
+        self._longest_prefix = MAX_WORD_CHARS  # narrowed once the prefix tables are built
+
+        def slot(word: str) -> list:
+            return words.setdefault(word, [0, 0.0, "", 0.0, []])
+
+        # 1. vendored valence (keys folded; keys that fold alike are averaged)
+        folded_sums: dict[str, list] = {}
+        phrase_entries: dict[str, Entry] = {}
+        where = f"{language}/valence.tsv"
+        text = resources.files("empathy_signals.lexicons").joinpath(language, "valence.tsv")
+        for number, line in enumerate(text.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line or line.startswith("#"):
+                continue
+            key, _, value = line.partition("\t")
+            valence = float(value)
+            parts = tokenize(key).words
+            if re.fullmatch(r"[\w'\- ]+", key) and parts and all(len(p) > 1 or p.isalpha() for p in parts):
+                if len(parts) == 1:
+                    acc = folded_sums.setdefault(parts[0], [0.0, 0, f"{where}:{number}"])
+                    acc[0] += valence
+                    acc[1] += 1
+                elif all(p.isalpha() for p in parts):
+                    pattern = " ".join(parts)
+                    phrase_entries.setdefault(pattern, Entry(pattern, valence, "valence", f"{where}:{number}"))
+                continue
+            self.emoticons.setdefault(key, (valence, f"{where}:{number}"))
+            self.emoticons.setdefault(key.lower(), (valence, f"{where}:{number}"))
+        for word, (total, count, source) in folded_sums.items():
+            rec = slot(word)
+            rec[0] |= _VALENCE
+            rec[1] = total / count
+            rec[2] = source
+
+        # 2. customer-care vocabulary overrides the vendored valence
+        care_prefixes: dict[str, tuple[float, str]] = {}
+        self.care = load_lexicon(language, "care").section("valence")
+        self.complex_sources: set[str] = set()  # entries matched as phrases, not per word
+        for entry in self.care.entries:
+            simple = _simple_words(entry.pattern)
+            if simple is None:
+                self.complex_sources.add(entry.source)
+                continue
+            for word, is_prefix in simple:
+                if is_prefix:
+                    care_prefixes[word] = (entry.weight, entry.source)
+                else:
+                    rec = slot(word)
+                    rec[0] |= _VALENCE
+                    rec[1], rec[2] = entry.weight, entry.source
+        self.prefixes = care_prefixes
+
+        # 3. boosters, negators, contrast (booster/negator words carry no valence, as in VADER)
+        self.contrast_pairs: dict[str, str] = {}
+        boosters = load_lexicon(language, "boosters")
+        for name, section in boosters.sections.items():
+            for entry in section.entries:
+                parts = fold(entry.pattern).replace("'", " ").split()
+                if name == "contrast":
+                    if len(parts) == 2:
+                        self.contrast_pairs[parts[1]] = parts[0]
+                    else:
+                        slot(parts[0])[0] |= _CONTRAST
+                    continue
+                rec = slot(parts[0])
+                if name == "booster":
+                    rec[0] = (rec[0] | _BOOSTER) & ~_VALENCE
+                    rec[3] = entry.weight
+                elif name in _BOOSTER_SECTIONS:
+                    rec[0] |= _BOOSTER_SECTIONS[name]
+                    if name in ("negator", "ne_negator", "ne"):
+                        rec[0] &= ~_VALENCE
+        for word in self.contrast_pairs:
+            slot(word)
+        for mark in CLAUSE_PUNCTUATION:
+            slot(mark)[0] = _PUNCT
+
+        # 4. emotion words (single words here, the rest compiled as phrases)
+        emotion_prefixes: dict[str, list[tuple[str, float, str]]] = {}
+        self.emotion_sections = tuple(load_lexicon(language, "emotion").sections.values())
+        for section in self.emotion_sections:
+            label = section.entries[0].section if section.entries else ""
+            for entry in section.entries:
+                simple = _simple_words(entry.pattern)
+                if simple is None:
+                    self.complex_sources.add(entry.source)
+                    continue
+                for word, is_prefix in simple:
+                    item = (label, entry.weight, entry.source)
+                    if is_prefix:
+                        emotion_prefixes.setdefault(word, []).append(item)
+                    else:
+                        rec = slot(word)
+                        rec[0] |= _EMOTION
+                        rec[4].append(item)
+        for word, rec in words.items():
+            for length in range(len(word), 0, -1):
+                for item in emotion_prefixes.get(word[:length], ()):
+                    if all(item[0] != e[0] for e in rec[4]):
+                        rec[0] |= _EMOTION
+                        rec[4].append(item)
+        self.emotion_prefixes = emotion_prefixes
+        # a care prefix overrides the vendored words it covers (not care words, not boosters)
+        for word, rec in words.items():
+            if "care.txt" in rec[2] or rec[0] & (_BOOSTER | _NEGATOR | _NE | _NE_NEGATOR | _PUNCT):
+                continue
+            hit = self.prefixes_of(word)
+            if hit is not None:
+                rec[0] |= _VALENCE
+                rec[1], rec[2] = hit
+
+        self.phrases = Section(tuple(phrase_entries.values()), index=index_for(language))
+        # 6. words at which a phrase may start: phrases are looked up only in turns that have one
+        self.phrase_prefixes: dict[str, int] = {}
+        self._longest_prefix = MAX_WORD_CHARS
+        for flag, sections in ((_CARE_PHRASE, (self.care, self.phrases)), (_EMOTION_PHRASE, self.emotion_sections)):
+            for section in sections:
+                for compiled in section.compiled:
+                    if compiled.entry.source not in self.complex_sources and section is not self.phrases:
+                        continue
+                    for kind, key in compiled.first:
+                        if kind == "w":
+                            slot(key)[0] |= flag
+                        else:
+                            self.phrase_prefixes[key] = self.phrase_prefixes.get(key, 0) | flag
+        self._longest_prefix = max(map(len, [*self.prefixes, *self.emotion_prefixes, *self.phrase_prefixes, ""]))
+        for word, rec in words.items():
+            rec[0] |= self._phrase_prefix_flags(word)
+
+        self._table = {
+            w: _Rec(r[0], r[1] if r[0] & _VALENCE else 0.0, r[2], r[3], tuple(r[4])) for w, r in words.items()
+        }
+        self.cache: dict[str, _Rec | None] = dict(self._table)
+
+        # 5. emoji (language-independent file)
+        self.emoji: dict[str, tuple[float, str, str]] = {}
+        emoji_text = resources.files("empathy_signals.lexicons").joinpath("emoji.tsv").read_text(encoding="utf-8")
+        for number, line in enumerate(emoji_text.splitlines(), start=1):
+            if line and not line.startswith("#"):
+                char, valence, label = line.split("\t")
+                self.emoji[char] = (float(valence), label if label != "-" else "", f"emoji.tsv:{number}")
+        self.emoji_re = re.compile("[" + "".join(re.escape(c) for c in self.emoji) + "]")
+
+    def lookup(self, word: str) -> _Rec | None:
+        """Record of a word not in the table: prefix entries, else elongation variants."""
+        if len(word) > MAX_WORD_CHARS:
+            return None  # no lexicon word is this long ("9999...", a URL): not cached either
+        rec = self._by_prefix(word)
+        if rec is None and len(word) > 2 and word.isalpha():
+            # elongation collapses to two letters ("nuuuul" -> "nuul"): try one letter less
+            # at each doubled letter (one level only: linear in the word's length)
+            for i in range(len(word) - 1):
+                if word[i] == word[i + 1]:
+                    shorter = word[:i] + word[i + 1 :]
+                    rec = self._table.get(shorter) or self._by_prefix(shorter)
+                    if rec is not None:
+                        break
+        if len(self.cache) >= _CACHE_LIMIT:
+            self.cache = dict(self._table)
+        self.cache[word] = rec
+        return rec
+
+    def _by_prefix(self, word: str) -> _Rec | None:
+        valence = self.prefixes_of(word)
+        emotions: list[tuple[str, float, str]] = []
+        for length in range(min(len(word), self._longest_prefix), 0, -1):
+            for item in self.emotion_prefixes.get(word[:length], ()):
+                if all(item[0] != e[0] for e in emotions):
+                    emotions.append(item)
+        rec: _Rec | None = None
+        phrase_flags = self._phrase_prefix_flags(word)
+        if valence is not None or emotions or phrase_flags:
+            flags = (_VALENCE if valence is not None else 0) | (_EMOTION if emotions else 0) | phrase_flags
+            value, source = valence if valence is not None else (0.0, "")
+            rec = _Rec(flags, value, source, 0.0, tuple(emotions))
+        return rec
+
+    def _phrase_prefix_flags(self, word: str) -> int:
+        flags = 0
+        for length in range(min(len(word), self._longest_prefix), 0, -1):
+            flags |= self.phrase_prefixes.get(word[:length], 0)
+        return flags
+
+    def prefixes_of(self, word: str) -> tuple[float, str] | None:
+        for length in range(min(len(word), self._longest_prefix), 0, -1):
+            hit = self.prefixes.get(word[:length])
+            if hit is not None:
+                return hit
+        return None
+
+
+def _simple_words(pattern: str) -> list[tuple[str, bool]] | None:
+    """``word``, ``word*`` or ``(a|b*|c)`` as (folded word, is_prefix) pairs, else None."""
+    match = _SIMPLE_ALTERNATION.match(fold(pattern).strip())
+    if match is None or ("(" in pattern) != (")" in pattern):
+        return None
+    out = []
+    for alternative in match.group(1).split("|"):
+        alternative = alternative.strip()
+        out.append((alternative.rstrip("*"), alternative.endswith("*")))
+    return out
+
+
+@lru_cache(maxsize=None)
+def _tables_of(language: str) -> _Tables:
+    # once per process and language: sections register in the language's lexicon index
+    return _Tables(language)
+
+
+def _tables(turn: TurnInput) -> _Tables:
+    return turn.pack.resource("sentiment.tables.v1", _tables_of)
+
+
+def _records(tables: _Tables, words: tuple[str, ...]) -> tuple[list[_Rec | None], int]:
+    """The record of each word, and the union of their flags."""
+    cache = tables.cache
+    lookup = tables.lookup
+    missing = _MISSING
+    out = []
+    flags = 0
+    for word in words:
+        rec = cache.get(word, missing)
+        if rec is missing:
+            rec = lookup(word)
+        if rec is not None:
+            flags |= rec.flags
+        out.append(rec)
+    return out, flags
+
+
+_MISSING = _Rec(-1)
+
+
+def _negator_before(recs: list, i: int) -> int:
+    """Index of the token that negates token ``i``, or -1 (see the module docstring)."""
+    lo = i - NEGATION_WINDOW_TOKENS
+    j = i - 1
+    ne_at = -1
+    while j >= 0 and j >= lo:
+        rec = recs[j]
+        if rec is not None:
+            flags = rec.flags
+            if flags & _STOP:
+                break
+            if flags & _NEGATOR:
+                return j
+            if flags & _NE_NEGATOR:
+                # "plus" negates only after "ne"/"n'"
+                k = j - 1
+                while k >= 0 and k >= j - NEGATION_WINDOW_TOKENS:
+                    r = recs[k]
+                    if r is not None and r.flags & _STOP:
+                        break
+                    if r is not None and r.flags & _NE:
+                        return j
+                    k -= 1
+            if flags & _NE and ne_at < 0:
+                ne_at = j
+        j -= 1
+    n = len(recs)
+    if i + 1 < n:
+        nxt = recs[i + 1]
+        if nxt is not None and nxt.flags & _BARE_POST_NEGATOR:
+            return i + 1
+    if ne_at >= 0:
+        j = i + 1
+        hi = i + NEGATION_WINDOW_TOKENS
+        while j < n and j <= hi:
+            rec = recs[j]
+            if rec is not None:
+                if rec.flags & _STOP:
+                    break
+                if rec.flags & _POST_NEGATOR:
+                    return j
+            j += 1
+    return -1
+
+
+def _phrases(tables: _Tables, section: Section, turn: TurnInput) -> list:
+    """Matches of the multi-word (or otherwise complex) entries of ``section``, leftmost
+    first and then longest (callers drop the ones that overlap a match already taken)."""
+    complex_sources = tables.complex_sources
+    found = [m for m in section.matches(turn.text) if m.last > m.first or m.entry.source in complex_sources]
+    if len(found) > 1:
+        found.sort(key=lambda m: (m.first, -m.last))
+    return found
+
+
+def _flag_tokens(text):
+    """The token objects when some word may be shouted or elongated, else None (fast path)."""
+    original = text.original
+    if original.lower() != original or _ELONGATED.search(text.folded) is not None:
+        return text.tokens
+    return None
+
+
+def _contrast_index(tables: _Tables, recs: list, words: tuple[str, ...], skip) -> int:
+    pairs = tables.contrast_pairs
+    for i, rec in enumerate(recs):
+        if rec is None or i in skip:
+            continue
+        if rec.flags & _CONTRAST:
+            return i
+        first = pairs.get(words[i])
+        if first is not None and i > 0 and words[i - 1] == first:
+            return i
+    return -1
+
+
+def _emphasis(count_excl: int, count_quest: int) -> float:
+    amplifier = min(count_excl, EXCLAMATION_MAX) * EXCLAMATION_INCR
+    if count_quest > 1:
+        amplifier += min(count_quest * QUESTION_INCR, QUESTION_CAP)
+    return amplifier
+
+
+def _caps_differential(tokens) -> bool:
+    """Capitals are emphasis only when some words are in capitals and some are not."""
+    shouted = words = 0
+    for tok in tokens:
+        if tok.end - tok.start >= 2 and tok.text.isalpha():  # "C'EST": "c" is neither
+            words += 1
+            shouted += tok.shouted
+    return 0 < shouted < words
+
+
+def _anchor(text, position: int) -> int:
+    """Token index at or before character ``position`` (for evidence of emoji/emoticons)."""
+    return max(0, bisect_right(text.starts, position) - 1)
+
+
+def _label(compound: float) -> str:
+    if compound >= POSITIVE_THRESHOLD:
+        return "positive"
+    if compound <= NEGATIVE_THRESHOLD:
+        return "negative"
+    return "neutral"
+
+
+@register("text.sentiment.valence.v1", family="sentiment")
+def valence(turn: TurnInput) -> Finding:
+    """Valence of a customer turn in [-1, 1], VADER-style (see the module docstring).
+
+    ``detail`` holds ``label`` (negative / neutral / positive, see
+    :data:`POSITIVE_THRESHOLD`) and ``raw``, the unnormalised sum; the ``weight`` of the
+    hits adds up to ``raw``. A turn without words is neutral and says why.
+    """
+    tables = _tables(turn)
+    text = turn.text
+    words = text.words
+    original = text.original
+    recs, present = _records(tables, words)
+    n = len(recs)
+    tokens = _flag_tokens(text)
+
+    items: list[Hit] = []
+    consumed: set[int] = set()
+    phrase_at: dict[int, tuple[int, float, str]] = {}
+    for section in (tables.care, tables.phrases) if present & _CARE_PHRASE else ():
+        for match in _phrases(tables, section, turn):
+            if match.first in consumed or match.last in consumed:
+                continue  # care phrases first; vendored phrases only where they leave room
+            phrase_at[match.first] = (match.last, match.entry.weight, match.entry.source)
+            consumed.update(range(match.first, match.last + 1))
+
+    contrast = _contrast_index(tables, recs, words, consumed)
+    caps = _caps_differential(tokens) if tokens else False
+
+    for i in range(n):
+        rec = recs[i]
+        phrase = phrase_at.get(i)
+        if phrase is not None:
+            last, value, source = phrase
+            if value == 0.0:
+                continue
+            first_tok = i
+        elif rec is None or not rec.flags & _VALENCE or i in consumed:
+            continue
+        else:
+            last, value, source = i, rec.valence, rec.source
+            first_tok = i
+            if value == 0.0:
+                continue
+        sign = 1.0 if value > 0 else -1.0
+        if tokens is not None:
+            tok = tokens[i]
+            if caps and tok.shouted:
+                value += sign * C_INCR
+            if tok.elongated:
+                value += sign * E_INCR
+        # boosters up to three tokens before, within the clause
+        for distance in range(1, NEGATION_WINDOW_TOKENS + 1):
+            j = first_tok - distance
+            if j < 0:
+                break
+            r = recs[j]
+            if r is None or j in consumed:
+                continue
+            if r.flags & _STOP:
+                break
+            if r.flags & _BOOSTER:
+                value += sign * r.boost * BOOSTER_DECAY[distance - 1]
+        scale = 1.0
+        if contrast >= 0:
+            scale = CONTRAST_BEFORE if i < contrast else CONTRAST_AFTER if i > contrast else 1.0
+        items.append(Hit(i, last, source, value * scale))
+        if phrase is None:
+            negator = _negator_before(recs, i)
+            if negator >= 0 and negator not in consumed:
+                delta = (value * N_SCALAR - value) * scale
+                items.append(Hit(negator, negator, "rule:negation", delta))
+
+    # emoji and emoticons (not tokens: evidence points at the token before them)
+    if not original.isascii():
+        for m in tables.emoji_re.finditer(original):
+            value, _, source = tables.emoji[m.group()]
+            if n:
+                at = _anchor(text, m.start())
+                items.append(Hit(at, at, source, value))
+            else:
+                items.append(Hit(-1, -1, source, value))
+    if _EMOTICON_HINT.search(original):
+        for piece in original.split():
+            found = tables.emoticons.get(piece)
+            if found is not None:
+                at = _anchor(text, original.find(piece)) if n else -1
+                items.append(Hit(at, at, found[1], found[0]))
+
+    raw = 0.0
+    for hit in items:
+        raw += hit.weight
+    if raw != 0.0:
+        amplifier = _emphasis(original.count("!"), original.count("?"))
+        if amplifier:
+            at = n - 1
+            for k in range(n - 1, -1, -1):
+                if words[k] in ("!", "?"):
+                    at = k
+                    break
+            weight = amplifier if raw > 0 else -amplifier
+            items.append(Hit(max(at, -1), max(at, -1), "rule:emphasis", weight))
+            raw += weight
+    compound = raw / math.sqrt(raw * raw + NORMALISATION_ALPHA)
+    compound = max(-1.0, min(1.0, compound))
+    detail = {"label": _label(compound), "raw": raw}
+    if not n and not items:
+        detail["neutral_reason"] = "no words"
+    hits = tuple(h for h in items if h.first >= 0)
+    return Finding(score=compound, hits=hits, detail=detail)
+
+
+@register("text.emotion.lexicon.v1", family="emotion")
+def emotion(turn: TurnInput) -> Finding:
+    """Scores in [0, 1] for the seven emotions and ``neutral`` (see the module docstring).
+
+    ``detail["label"]`` is the highest-scoring emotion (``neutral`` when none fired);
+    ``detail["raw"]`` holds each emotion's raw evidence (the hits' weights per label add
+    up to it).
+    """
+    tables = _tables(turn)
+    text = turn.text
+    words = text.words
+    original = text.original
+    recs, present = _records(tables, words)
+    n = len(recs)
+    tokens = _flag_tokens(text)
+    raw = dict.fromkeys(_EMOTION_LABELS, 0.0)
+    hits: list[Hit] = []
+
+    consumed: set[int] = set()
+    matches = []
+    if present & _EMOTION_PHRASE:
+        matches = [m for section in tables.emotion_sections for m in _phrases(tables, section, turn)]
+    for match in matches:
+        consumed.update(range(match.first, match.last + 1))
+    for match in matches:
+        if _negator_before(recs, match.first) >= 0:
+            continue
+        label = match.entry.section
+        weight = match.entry.weight * _intensity(recs, tokens, match.first, label)
+        raw[label] += weight
+        hits.append(Hit(match.first, match.last, match.entry.source, weight, label))
+
+    caps = _caps_differential(tokens) if tokens else False
+    shouted_words = word_count = 0
+    if tokens is not None:
+        for tok in tokens:
+            if tok.end - tok.start >= 2 and tok.text.isalpha():
+                word_count += 1
+                shouted_words += tok.shouted
+    for i in range(n):
+        rec = recs[i]
+        if rec is None or i in consumed or not rec.flags & (_EMOTION | _VALENCE):
+            continue
+        negated = _negator_before(recs, i) >= 0
+        if rec.flags & _EMOTION and not negated:
+            for label, strength, source in rec.emotions:
+                weight = strength * _intensity(recs, tokens, i, label, caps=caps)
+                raw[label] += weight
+                hits.append(Hit(i, i, source, weight, label))
+        elif rec.valence and not (negated and rec.valence < 0):  # "pas énervé" is no joy
+            value = rec.valence * (N_SCALAR if negated else 1.0)
+            if value < 0:
+                weight = -value * FRUSTRATION_PER_NEGATIVE_VALENCE
+                label = "frustration"
+            else:
+                weight = value * JOY_PER_POSITIVE_VALENCE
+                label = "joy"
+            raw[label] += weight
+            hits.append(Hit(i, i, rec.source, weight, label))
+
+    if not original.isascii():
+        for m in tables.emoji_re.finditer(original):
+            _, label, source = tables.emoji[m.group()]
+            if label and n:
+                at = _anchor(text, m.start())
+                raw[label] += EMOJI_EMOTION
+                hits.append(Hit(at, at, source, EMOJI_EMOTION, label))
+            elif label:
+                raw[label] += EMOJI_EMOTION
+
+    if shouted_words >= SHOUT_MIN_WORDS and 2 * shouted_words >= word_count:
+        raw["anger"] += SHOUT_ANGER
+        hits.append(Hit(0, n - 1, "rule:capitals", SHOUT_ANGER, "anger"))
+    exclamations = min(original.count("!"), EXCLAMATION_MAX)
+    if exclamations:
+        for label in _INTENSE:
+            if raw[label] > 0:
+                extra = raw[label] * EMOTION_EXCLAMATION_GAIN * exclamations
+                raw[label] += extra
+                at = words.index("!") if "!" in words else n - 1
+                hits.append(Hit(at, at, "rule:exclamation", extra, label))
+
+    scores = {label: 1.0 - math.exp(-value) for label, value in raw.items()}
+    top = max(scores.values())
+    scores["neutral"] = 1.0 - top
+    label = "neutral" if top <= scores["neutral"] or top == 0.0 else max(_EMOTION_LABELS, key=scores.__getitem__)
+    detail = {"label": label, "raw": raw}
+    if not n:
+        detail["neutral_reason"] = "no words"
+    return Finding(score=top, hits=tuple(hits), scores=scores, detail=detail)
+
+
+def _intensity(recs: list, tokens, i: int, label: str, *, caps: bool = True) -> float:
+    """Multiplier of an anger/frustration word: boosters before it, capitals, elongation."""
+    if label not in _INTENSE:
+        return 1.0
+    factor = 1.0
+    if tokens is not None:
+        tok = tokens[i]
+        if caps and tok.shouted:
+            factor += EMOTION_CAPS_GAIN
+        if tok.elongated:
+            factor += EMOTION_ELONGATION_GAIN
+    for distance in range(1, NEGATION_WINDOW_TOKENS + 1):
+        j = i - distance
+        if j < 0:
+            break
+        r = recs[j]
+        if r is None:
+            continue
+        if r.flags & _STOP:
+            break
+        if r.flags & _BOOSTER and r.boost > 0:
+            factor += EMOTION_BOOSTER_GAIN * r.boost * BOOSTER_DECAY[distance - 1]
+    return factor
