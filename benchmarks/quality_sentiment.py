@@ -7,7 +7,7 @@
   (positives: rows labelled anger, annoyance or disgust) and on XED French (rows with
   exactly two columns; positives: label 1 = anger).
 * ``--tune`` prints the neutral-band sweep on GoEmotions *train* (train OK) that chose
-  ``POSITIVE_THRESHOLD`` / ``NEGATIVE_THRESHOLD`` in ``empathy_signals/signals/sentiment.py``.
+  ``NEUTRAL_BAND["en"]`` in ``empathy_signals/signals/sentiment.py``.
 
 Writes ``benchmarks/results/quality_sentiment.json``. Exits 0 with a message when the
 data folder is absent. Usage::
@@ -105,7 +105,7 @@ def umsab(data: Path, scorer: Scorer, results: dict) -> None:
         gold = [int(x) for x in labels_path.read_text(encoding="utf-8").split()]
         assert len(texts) == len(gold), (texts_path, len(texts), len(gold))
         values = [scorer.valence(t, language) for t in texts]
-        pred = [band(v, sentiment.POSITIVE_THRESHOLD) for v in values]
+        pred = [band(v, sentiment.NEUTRAL_BAND[language]) for v in values]
         results[f"umsab_val_{language}"] = {
             "macro_f1": round(macro_f1(gold, pred), 4),
             "n": len(gold),
@@ -206,8 +206,8 @@ def main() -> int:
     started = time.perf_counter()
     results: dict = {
         "signals": ["text.sentiment.valence.v1", "text.emotion.lexicon.v1"],
-        "thresholds": {"positive": sentiment.POSITIVE_THRESHOLD, "negative": sentiment.NEGATIVE_THRESHOLD},
-        "threshold_provenance": "chosen on GoEmotions train (train OK) with --tune; UMSAB is eval only",
+        "neutral_band": sentiment.NEUTRAL_BAND,
+        "neutral_band_provenance": "en: GoEmotions train (train OK) with --tune; fr: VADER default 0.05 (no train-OK French 3-class set); UMSAB is eval only",
         "python": platform.python_version(),
     }
     umsab(args.data, scorer, results)

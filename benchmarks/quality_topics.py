@@ -39,11 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from empathy_signals.schema import TOPICS  # noqa: E402
-from empathy_signals.signals.base import TurnInput  # noqa: E402
-from empathy_signals.signals.resources import LanguagePack  # noqa: E402
-from empathy_signals.signals.topics import DETECTION_THRESHOLD, SIGNAL_NAME, sensitive_topics  # noqa: E402
-from empathy_signals.text import tokenize  # noqa: E402
+from empathy_signals.schema import TOPICS
+from empathy_signals.signals.base import TurnInput
+from empathy_signals.signals.resources import LanguagePack
+from empathy_signals.signals.topics import DETECTION_THRESHOLD, SIGNAL_NAME, sensitive_topics
+from empathy_signals.text import tokenize
 
 #: intent -> topics, per data set. Only intents where every row is in that situation.
 MAPPINGS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -83,12 +83,22 @@ TOLERATED: dict[str, dict[str, tuple[str, ...]]] = {
         **{
             intent: ("complaint",)
             for intent in (
-                "card_payment_not_recognised", "cash_withdrawal_not_recognised",
-                "direct_debit_payment_not_recognised", "transaction_charged_twice", "request_refund",
-                "extra_charge_on_statement", "card_payment_fee_charged", "wrong_amount_of_cash_received",
-                "Refund_not_showing_up", "cash_withdrawal_charge", "transfer_fee_charged",
-                "card_payment_wrong_exchange_rate", "wrong_exchange_rate_for_cash_withdrawal",
-                "exchange_charge", "top_up_by_card_charge", "top_up_by_bank_transfer_charge",
+                "card_payment_not_recognised",
+                "cash_withdrawal_not_recognised",
+                "direct_debit_payment_not_recognised",
+                "transaction_charged_twice",
+                "request_refund",
+                "extra_charge_on_statement",
+                "card_payment_fee_charged",
+                "wrong_amount_of_cash_received",
+                "Refund_not_showing_up",
+                "cash_withdrawal_charge",
+                "transfer_fee_charged",
+                "card_payment_wrong_exchange_rate",
+                "wrong_exchange_rate_for_cash_withdrawal",
+                "exchange_charge",
+                "top_up_by_card_charge",
+                "top_up_by_bank_transfer_charge",
             )
         },
         "compromised_card": ("complaint",),
@@ -100,10 +110,12 @@ TOLERATED: dict[str, dict[str, tuple[str, ...]]] = {
         "extra_charge_on_statement": ("complaint", "fraud_security"),
         # "I'm buying a flat and my mortgage payment fails"
         "failed_transfer": ("large_purchase",),
-    },  # fmt: skip
+    },
     "clinc150": {
         "account_blocked": ("fraud_security",),  # "why is there a hold on my account"
-        "cancel_reservation": ("cancellation",),  # cancelling a booking: out of our scope, not absurd
+        "cancel_reservation": (
+            "cancellation",
+        ),  # cancelling a booking: out of our scope, not absurd
         "damaged_card": ("fraud_security",),
         "replacement_card_duration": ("fraud_security",),  # "how long to replace my lost card"
         "report_fraud": ("complaint",),
@@ -146,7 +158,9 @@ def load_clinc150(data: Path, split: str) -> tuple[list[tuple[str, str]], set[st
 
 
 def load_dreaddit(data: Path, split: str) -> list[tuple[str, str]]:
-    with open(data / "topics" / "dreaddit" / f"dreaddit-{split}.csv", newline="", encoding="utf-8") as f:
+    with open(
+        data / "topics" / "dreaddit" / f"dreaddit-{split}.csv", newline="", encoding="utf-8"
+    ) as f:
         return [(row["text"], row["subreddit"]) for row in csv.DictReader(f)]
 
 
@@ -165,7 +179,9 @@ def evaluate(
 ) -> dict:
     mapping, tolerated = MAPPINGS.get(name, {}), TOLERATED.get(name, {})
     if unrelated is None:  # every intent mapped or tolerated for nothing
-        unrelated = {intent for _, intent in rows if intent not in mapping and intent not in tolerated}
+        unrelated = {
+            intent for _, intent in rows if intent not in mapping and intent not in tolerated
+        }
     tp, fp, pos = defaultdict(int), defaultdict(int), defaultdict(int)
     fp_intents: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     fp_examples: dict[str, list[str]] = defaultdict(list)
@@ -198,7 +214,9 @@ def evaluate(
             "false_positives": fp[topic],
             "precision": round(tp[topic] / detected, 4) if detected else None,
             "recall": round(tp[topic] / pos[topic], 4) if pos[topic] else None,
-            "false_positive_intents": dict(sorted(fp_intents[topic].items(), key=lambda kv: -kv[1])[:8]),
+            "false_positive_intents": dict(
+                sorted(fp_intents[topic].items(), key=lambda kv: -kv[1])[:8]
+            ),
             "false_positive_examples": fp_examples[topic],
         }
     return {
@@ -211,7 +229,9 @@ def evaluate(
 
 
 def evaluate_french_check(path: Path, packs: dict[str, LanguagePack]) -> dict:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     exact = 0
     misses = []
     tp, fp, pos = defaultdict(int), defaultdict(int), defaultdict(int)
@@ -219,7 +239,9 @@ def evaluate_french_check(path: Path, packs: dict[str, LanguagePack]) -> dict:
         gold, found = set(row["topics"]), set(detect(packs, row["text"], "fr"))
         exact += gold == found
         if gold != found:
-            misses.append({"text": row["text"], "expected": sorted(gold), "detected": sorted(found)})
+            misses.append(
+                {"text": row["text"], "expected": sorted(gold), "detected": sorted(found)}
+            )
         for topic in gold:
             pos[topic] += 1
             tp[topic] += topic in found
@@ -240,11 +262,23 @@ def evaluate_french_check(path: Path, packs: dict[str, LanguagePack]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=default_data_dir(), help="the shared data folder")
+    parser.add_argument(
+        "--data", type=Path, default=default_data_dir(), help="the shared data folder"
+    )
     parser.add_argument("--split", choices=("test", "train"), default="test")
-    parser.add_argument("--out", type=Path, default=None, help="JSON output (default: results/quality_topics.json for test)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON output (default: results/quality_topics.json for test)",
+    )
     args = parser.parse_args(argv)
-    out = args.out or (ROOT / "benchmarks" / "results" / ("quality_topics.json" if args.split == "test" else "quality_topics_train.json"))
+    out = args.out or (
+        ROOT
+        / "benchmarks"
+        / "results"
+        / ("quality_topics.json" if args.split == "test" else "quality_topics_train.json")
+    )
 
     packs = {lang: LanguagePack(lang) for lang in ("fr", "en")}
     report: dict = {
@@ -265,24 +299,35 @@ def main(argv: list[str] | None = None) -> int:
     }
     topics_dir = args.data / "topics"
     if (topics_dir / "banking77").is_dir():
-        report["datasets"]["banking77"] = evaluate("banking77", load_banking77(args.data, args.split), packs)
+        report["datasets"]["banking77"] = evaluate(
+            "banking77", load_banking77(args.data, args.split), packs
+        )
     if (topics_dir / "clinc150").is_dir():
         rows, unrelated = load_clinc150(args.data, args.split)
         report["datasets"]["clinc150"] = evaluate("clinc150", rows, packs, unrelated=unrelated)
     if (topics_dir / "dreaddit").is_dir():
-        report["datasets"]["dreaddit"] = evaluate("dreaddit", load_dreaddit(args.data, args.split), packs, unrelated={"relationships"})
-    report["datasets"]["topics_fr"] = evaluate_french_check(ROOT / "benchmarks" / "data" / "topics_fr.jsonl", packs)
+        report["datasets"]["dreaddit"] = evaluate(
+            "dreaddit", load_dreaddit(args.data, args.split), packs, unrelated={"relationships"}
+        )
+    report["datasets"]["topics_fr"] = evaluate_french_check(
+        ROOT / "benchmarks" / "data" / "topics_fr.jsonl", packs
+    )
 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for name, result in report["datasets"].items():
         print(f"== {name}: {result['rows']} rows", end="")
         if "false_alarm_rate" in result:
-            print(f", false-alarm rate {result['false_alarm_rate']} on {result['unrelated_rows']} unrelated rows")
+            print(
+                f", false-alarm rate {result['false_alarm_rate']} on {result['unrelated_rows']} unrelated rows"
+            )
         else:
             print(f", exact match {result['exact_match_rate']}")
         for topic, m in result["per_topic"].items():
-            print(f"   {topic:20s} " + " ".join(f"{k}={v}" for k, v in m.items() if not isinstance(v, (dict, list))))
+            print(
+                f"   {topic:20s} "
+                + " ".join(f"{k}={v}" for k, v in m.items() if not isinstance(v, (dict, list)))
+            )
     print(f"wrote {out}")
     return 0
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from . import explain
 from .config import Policy
 from .errors import InputError, ModelError
-from .fusion import TOPIC_MEMORY, Contributions, DecisionState, Override, TurnValues, combine, severity
+from .fusion import TOPIC_MEMORY, Contributions, DecisionState, Override, TurnValues, combine, severity, sigmoid
 from .language import LanguageVote, detect
 from .lexicons import Speller, load_lexicon
 from .schema import (
@@ -62,6 +62,9 @@ LANGUAGE_MARGIN = 2.0
 #: Emotions listed in an explanation need at least this contribution to the logit.
 EMOTION_REASON_MIN = 0.05
 _FAMILIES = ("human_request", "topics", "sentiment", "emotion", "friction")
+#: What a signal that did not run (switched off, empty text) found.
+_NOTHING = Finding(0.0)
+_NEUTRAL_EMOTION = EmotionScores().model_dump()
 
 
 def validation_error(exc: ValidationError, *, prefix: str = "") -> InputError:
@@ -118,7 +121,10 @@ class Detector:
             for entry in load_lexicon(language, "human_request").section("fuzzy").entries
         ]
         self.speller = Speller(keywords)
-        self.signals = {family: signals_of(family)[-1] for family in _FAMILIES if signals_of(family)}
+        #: The signal of each family (the latest registered version).
+        self.signals = {family: signals_of(family)[-1] for family in _FAMILIES}
+        #: The signals the policy switches on, in order.
+        self.active_signals = tuple((f, spec) for f, spec in self.signals.items() if policy.enabled(f))
         for language in policy.languages:  # load every resource now, before threads share us
             Session(self, language).add(Turn(speaker="customer", text="ok"))
 
@@ -177,7 +183,9 @@ class Session:
         self._request_count = 0
         self._topic_peaks: dict[str, tuple[float, Evidence | None]] = {}
         self._state = DecisionState()
-        self._last: tuple[float, str, float, float] = (0.0, "continue", 0.0, self.policy.weights.bias)
+        bias = self.policy.weights.bias
+        #: Score, decision, logit, bias and reasons of the last customer turn (agent and bot turns carry them).
+        self._last: tuple[float, str, float, float, list] = (sigmoid(bias), "continue", bias, bias, [])
 
     @property
     def language(self) -> str:
@@ -212,16 +220,19 @@ class Session:
             return self._customer(index, text, language, pack, prosody)
         if turn.speaker == "bot":
             self._observe_bot(index, text, pack)
-        score, decision, logit, bias = self._last
-        return Assessment(
-            index=index,
-            speaker=turn.speaker,
-            escalation_score=score,
-            decision=decision,
-            signals=None,
-            logit=logit,
-            bias=bias,
-            decision_rule="carried",
+        score, decision, logit, bias, reasons = self._last
+        return Assessment.model_validate(
+            {
+                "index": index,
+                "speaker": turn.speaker,
+                "escalation_score": score,
+                "decision": decision,
+                "signals": None,
+                "reasons": reasons,
+                "logit": logit,
+                "bias": bias,
+                "decision_rule": "carried",
+            }
         )
 
     def _language_of(self, text: TokenizedText) -> str:
@@ -238,8 +249,6 @@ class Session:
     def _observe_bot(self, index: int, text: TokenizedText, pack: LanguagePack) -> None:
         """Bot turns feed friction only: did the bot fail to understand, or repeat itself?"""
         hit = bot_failed(text, pack)
-        while self._bot_failures and index - self._bot_failures[0].turn > BOT_FAILURE_MEMORY_TURNS:
-            self._bot_failures.popleft()
         if hit is not None:
             start, end = text.span(hit.first, hit.last)
             self._bot_failures.append(Evidence(turn=index, start=start, end=end, text=text.original[start:end], source=hit.source))
@@ -263,6 +272,9 @@ class Session:
         return tracker.add(samples)
 
     def _history(self) -> History:
+        failures = self._bot_failures
+        while failures and self._index - 1 - failures[0].turn > BOT_FAILURE_MEMORY_TURNS:
+            failures.popleft()
         bot = self._bot_turns
         return History(
             customer_turns=tuple(self._customer_words),
@@ -277,29 +289,27 @@ class Session:
         self, index: int, text: TokenizedText, language: str, pack: LanguagePack, prosody: Any = None
     ) -> Assessment:
         policy = self.policy
-        turn_input = TurnInput(index, text, language, pack, self._history())
+        turn = TurnInput(index, text, language, pack, self._history())
         empty = text.is_empty
-        findings: dict[str, Finding] = {}
-        for family in _FAMILIES:
-            spec = self.detector.signals.get(family)
-            if spec is not None and policy.enabled(family) and not empty:
-                findings[family] = spec.fn(turn_input)
-            else:
-                findings[family] = Finding(0.0)
+        findings = dict.fromkeys(_FAMILIES, _NOTHING)
+        if not empty:
+            for family, spec in self.detector.active_signals:
+                findings[family] = spec.fn(turn)
 
-        # --- human requests: counted per session
+        # human requests: counted per session
         request = findings["human_request"]
         detected = request.score >= DETECTION_THRESHOLD
         if detected:
             self._request_count += 1
-            self._request_evidence.extend(h.evidence(turn_input) for h in request.hits)
-        # --- topics: this turn, with the memory of earlier peaks
+            self._request_evidence.extend(h.evidence(turn) for h in request.hits)
+        # topics: this turn, with half the peak of those seen earlier
         topic_finding = findings["topics"]
         topics_now = topic_finding.scores
-        topic_values = {t: max(s, TOPIC_MEMORY * self._topic_peaks.get(t, (0.0, None))[0]) for t, s in topics_now.items()}
+        topic_values = dict(topics_now)
         for topic, (peak, _) in self._topic_peaks.items():
-            topic_values.setdefault(topic, TOPIC_MEMORY * peak)
+            topic_values[topic] = max(topics_now.get(topic, 0.0), TOPIC_MEMORY * peak)
         sentiment, emotion, friction = findings["sentiment"], findings["emotion"], findings["friction"]
+        usable_prosody = prosody is not None and not prosody.neutral_reason
         values = TurnValues(
             request_score=request.score,
             request_count=self._request_count,
@@ -307,52 +317,49 @@ class Session:
             emotions=emotion.scores,
             topics=topic_values,
             friction=friction.score,
-            arousal=None if prosody is None or prosody.neutral_reason else prosody.arousal,
+            arousal=prosody.arousal if usable_prosody else None,
         )
         contributions = combine(values, policy)
         detected_topics = tuple(topic_finding.detail.get("detected", ()))
-        overrides = self._overrides(detected, detected_topics)
-        decision, rule = self._state.update(contributions.score, overrides, policy, index)
+        score = contributions.score
+        decision, rule = self._state.update(score, self._overrides(detected, detected_topics), policy, index)
 
-        signals = Signals(
-            human_request=HumanRequestSignal(detected=detected, score=request.score, count=self._request_count),
-            sentiment=SentimentSignal(label=sentiment.detail.get("label", "neutral"), valence=sentiment.score),
-            emotion=EmotionSignal(
-                label=emotion.detail.get("label", "neutral"),
-                scores=EmotionScores(**emotion.scores) if emotion.scores else EmotionScores(),
-            ),
-            topics=TopicsSignal(detected=detected_topics, scores=topics_now),
-            friction=FrictionSignal(score=friction.score),
-            prosody=None
+        signals = {
+            "human_request": {"detected": detected, "score": request.score, "count": self._request_count},
+            "sentiment": {"label": sentiment.detail.get("label", "neutral"), "valence": sentiment.score},
+            "emotion": {"label": emotion.detail.get("label", "neutral"), "scores": emotion.scores or _NEUTRAL_EMOTION},
+            "topics": {"detected": detected_topics, "scores": topics_now},
+            "friction": {"score": friction.score},
+            "prosody": None
             if prosody is None
-            else ProsodySignal(
-                arousal=prosody.arousal, features=prosody.features, neutral_reason=prosody.neutral_reason
-            ),
-        )
-        findings["prosody"] = Finding(values.arousal or 0.0, detail={"messages": getattr(prosody, "messages", [])})
-        reasons = self._reasons(language, contributions, findings, turn_input, values, rule, decision)
+            else {"arousal": prosody.arousal, "features": prosody.features, "neutral_reason": prosody.neutral_reason},
+        }
+        reasons = self._reasons(language, contributions, findings, turn, values, prosody)
+        if rule != "threshold":
+            reasons.insert(0, self._rule_reason(language, rule, decision))
 
-        # --- remember, for the next turns (bounded)
+        # remember, for the next turns (bounded)
         for hit in topic_finding.hits:
-            score = topics_now.get(hit.label, 0.0)
-            if score > self._topic_peaks.get(hit.label, (0.0, None))[0]:
-                self._topic_peaks[hit.label] = (score, hit.evidence(turn_input))
+            topic_score = topics_now.get(hit.label, 0.0)
+            if topic_score > self._topic_peaks.get(hit.label, (0.0, None))[0]:
+                self._topic_peaks[hit.label] = (topic_score, hit.evidence(turn))
         if not empty:
             self._customer_words.append(content_words(text))
             self._valences.append(sentiment.score)
-        score = contributions.score
-        self._last = (score, decision, contributions.logit, contributions.bias)
-        return Assessment(
-            index=index,
-            speaker="customer",
-            escalation_score=score,
-            decision=decision,
-            signals=signals,
-            reasons=reasons,
-            logit=contributions.logit,
-            bias=contributions.bias,
-            decision_rule=rule,
-            neutral_reason="empty text: no text signal to score" if empty else None,
+        self._last = (score, decision, contributions.logit, contributions.bias, reasons)
+        return Assessment.model_validate(
+            {
+                "index": index,
+                "speaker": "customer",
+                "escalation_score": score,
+                "decision": decision,
+                "signals": signals,
+                "reasons": reasons,
+                "logit": contributions.logit,
+                "bias": contributions.bias,
+                "decision_rule": rule,
+                "neutral_reason": "empty text: no text signal to score" if empty else None,
+            }
         )
 
     def _overrides(self, request_now: bool, topics_now: tuple[str, ...]) -> list[Override]:
@@ -379,68 +386,72 @@ class Session:
         findings: dict[str, Finding],
         turn: TurnInput,
         values: TurnValues,
-        rule: str,
-        decision: str,
-    ) -> tuple[Reason, ...]:
-        msg = explain.message
-        reasons: list[Reason] = []
-        for signal, value in contributions.parts.items():
-            finding = findings.get(signal)
-            evidence: list[Evidence] = []
-            if signal == "human_request":
-                evidence = list(self._request_evidence)
-                turns = explain.turn_list(language, sorted({e.turn for e in evidence}) or [turn.index])
-                if self._request_count:
-                    text = msg(language, "human_request", count=self._request_count, turns=turns)
-                else:
-                    evidence = [h.evidence(turn) for h in finding.hits]
-                    text = msg(language, "human_request_weak", turns=turns)
-            elif signal == "sentiment":
-                evidence = [h.evidence(turn) for h in finding.hits if h.weight < 0][:3]
-                text = msg(language, "sentiment", valence=values.valence)
-                if evidence:
-                    text += " : " if language == "fr" else ": "
-                    text += explain.quoted(language, [e.text for e in evidence])
-            elif signal == "emotion":
-                weights = self.policy.weights.emotion
-                shown = sorted(
-                    (e for e, s in values.emotions.items() if weights.get(e, 0.0) * s >= EMOTION_REASON_MIN),
-                    key=lambda e: -values.emotions[e],
-                )
-                names = explain.EMOTION_NAMES[language]
-                listed = ", ".join(f"{names[e]} {values.emotions[e]:.2f}" for e in shown) or "-"
-                evidence = [h.evidence(turn) for h in finding.hits if h.label in shown][:3]
-                text = msg(language, "emotion", emotions=listed)
-            elif signal == "topics":
-                names = explain.TOPIC_NAMES[language]
-                ranked = sorted(values.topics, key=lambda t: -values.topics[t])
-                evidence = [h.evidence(turn) for h in finding.hits]
-                earlier = [self._topic_peaks[t][1] for t in ranked if t in self._topic_peaks and t not in finding.scores]
-                evidence += [e for e in earlier if e is not None]
-                text = msg(language, "topics", topics=", ".join(names[t] for t in ranked))
-                if evidence:
-                    text += " (" + explain.quoted(language, [e.text for e in evidence]) + ")"
-            elif signal == "friction":
-                parts = []
-                for part in finding.scores:
-                    fields = {"n": len(finding.evidence)} if part == "bot_failures" else {}
-                    parts.append(msg(language, part, **fields))
-                evidence = [h.evidence(turn) for h in finding.hits] + list(finding.evidence)
-                text = msg(language, "friction", parts=", ".join(parts))
-            elif signal == "prosody":
-                details = "; ".join(finding.detail["messages"])
-                separator = " : " if language == "fr" else ": "
-                key = "prosody" if value > 0 else "prosody_calm"
-                text = msg(language, key, arousal=values.arousal, details=separator + details if details else "")
-            else:
-                text = signal
-            reasons.append(explain.reason(signal, value, text, evidence))
-        reasons.sort(key=lambda r: -abs(r.contribution))
-        if rule.startswith("override:") or rule == "hysteresis":
-            reasons.insert(0, self._rule_reason(language, rule, decision))
-        return tuple(reasons)
+        prosody: Any,
+    ) -> list[dict[str, Any]]:
+        """One reason (a dict, validated with the assessment) per non-zero contribution."""
+        reasons = []
+        for signal, value in sorted(contributions.parts.items(), key=lambda kv: -abs(kv[1])):
+            explain_signal = getattr(self, f"_explain_{signal}")
+            message, evidence = explain_signal(language, findings.get(signal, _NOTHING), turn, values, value, prosody)
+            reasons.append({"signal": signal, "contribution": value, "message": message, "evidence": evidence})
+        return reasons
 
-    def _rule_reason(self, language: str, rule: str, decision: str) -> Reason:
+    def _explain_human_request(self, language, finding, turn, values, value, prosody):
+        if self._request_count:
+            evidence = list(self._request_evidence)
+            turns = explain.turn_list(language, sorted({e.turn for e in evidence}))
+            return explain.message(language, "human_request", count=self._request_count, turns=turns), evidence
+        evidence = [h.evidence(turn) for h in finding.hits]
+        return explain.message(language, "human_request_weak", turns=explain.turn_list(language, [turn.index])), evidence
+
+    def _explain_sentiment(self, language, finding, turn, values, value, prosody):
+        evidence = [h.evidence(turn) for h in sorted(finding.hits, key=lambda h: h.weight) if h.weight < 0][:3]
+        text = explain.message(language, "sentiment", valence=values.valence)
+        if evidence:
+            text += explain.SEPARATOR[language] + explain.quoted(language, [e.text for e in evidence])
+        return text, evidence
+
+    def _explain_emotion(self, language, finding, turn, values, value, prosody):
+        weights = self.policy.weights.emotion
+        shown = sorted(
+            (e for e, s in values.emotions.items() if abs(weights.get(e, 0.0) * s) >= EMOTION_REASON_MIN),
+            key=lambda e: -values.emotions[e],
+        )
+        names = explain.EMOTION_NAMES[language]
+        listed = ", ".join(f"{names[e]} {values.emotions[e]:.2f}" for e in shown) or "-"
+        evidence = [h.evidence(turn) for h in finding.hits if h.label in shown][:3]
+        key = "emotion" if value > 0 else "emotion_positive"
+        return explain.message(language, key, emotions=listed), evidence
+
+    def _explain_topics(self, language, finding, turn, values, value, prosody):
+        names = explain.TOPIC_NAMES[language]
+        ranked = sorted(values.topics, key=lambda t: -values.topics[t])
+        evidence = [h.evidence(turn) for h in finding.hits]
+        evidence += [
+            self._topic_peaks[t][1] for t in ranked if t in self._topic_peaks and t not in finding.scores
+        ]
+        text = explain.message(language, "topics", topics=", ".join(names[t] for t in ranked))
+        if evidence:
+            text += " (" + explain.quoted(language, [e.text for e in evidence]) + ")"
+        return text, evidence
+
+    def _explain_friction(self, language, finding, turn, values, value, prosody):
+        parts = [
+            explain.message(language, part, n=len(finding.evidence)) if part == "bot_failures" else explain.message(language, part)
+            for part in finding.scores
+        ]
+        evidence = [h.evidence(turn) for h in finding.hits] + list(finding.evidence)
+        return explain.message(language, "friction", parts=", ".join(parts)), evidence
+
+    def _explain_prosody(self, language, finding, turn, values, value, prosody):
+        details = "; ".join(getattr(prosody, "messages", ()))
+        key = "prosody" if value > 0 else "prosody_calm"
+        text = explain.message(
+            language, key, arousal=values.arousal, details=explain.SEPARATOR[language] + details if details else ""
+        )
+        return text, []
+
+    def _rule_reason(self, language: str, rule: str, decision: str) -> dict[str, Any]:
         msg = explain.message
         if rule == "hysteresis":
             text = msg(
@@ -449,15 +460,16 @@ class Session:
                 decision=explain.decision_name(language, decision),
                 since=(self._state.held_since or 0) + 1,
             )
-            return explain.reason("hysteresis", 0.0, text)
+            return {"signal": "hysteresis", "contribution": 0.0, "message": text}
         if rule.startswith("override:topic:"):
             topic = rule.rsplit(":", 1)[1]
             text = msg(language, "override:topic", topic=explain.TOPIC_NAMES[language][topic])
-        elif rule in ("override:self_harm", "override:repeated_human_request", "override:human_request"):
-            text = msg(language, rule)
+        elif rule.startswith("override:") and rule.split(":", 1)[1] in self.policy.overrides.escalate_topics:
+            topic = rule.split(":", 1)[1]
+            text = msg(language, "override:escalate_topic", topic=explain.TOPIC_NAMES[language][topic])
         else:
-            text = rule
-        return explain.reason("override", 0.0, text)
+            text = msg(language, rule)
+        return {"signal": "override", "contribution": 0.0, "message": text}
 
 
 class _UnreadableAudio:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .schema import Evidence, Reason
 
-__all__ = ["TOPIC_NAMES", "EMOTION_NAMES", "reason", "message"]
+__all__ = ["EMOTION_NAMES", "SEPARATOR", "TOPIC_NAMES", "decision_name", "message", "quoted", "turn_list"]
 
 TOPIC_NAMES = {
     "fr": {
@@ -63,6 +62,7 @@ _DECISIONS = {
 _TEMPLATES = {
     "fr": {
         "human_request": "Le client a demandé un conseiller {count} fois ({turns})",
+        "emotion_positive": "Émotion positive : {emotions}",
         "human_request_weak": "Le client évoque le service client ou un rappel ({turns})",
         "sentiment": "Ton négatif (valence {valence:+.2f})",
         "emotion": "Émotion perçue : {emotions}",
@@ -71,7 +71,7 @@ _TEMPLATES = {
         "prosody": "Voix agitée (arousal {arousal:.2f}){details}",
         "prosody_calm": "Voix calme (arousal {arousal:.2f}){details}",
         "model": "modèle : {what}",
-        "override:self_harm": "Escalade immédiate : détresse ou risque suicidaire",
+        "override:escalate_topic": "Escalade immédiate : {topic}",
         "override:repeated_human_request": "Escalade : le client a redemandé un conseiller",
         "override:human_request": "Le client a demandé un conseiller : le lui proposer",
         "override:topic": "Sujet à fort enjeu ({topic}) : proposer un conseiller",
@@ -86,7 +86,8 @@ _TEMPLATES = {
         "worsening": "le ton se dégrade",
     },
     "en": {
-        "human_request": "The customer asked for a human {count} times ({turns})",
+        "human_request": "The customer asked for a human {count} {times} ({turns})",
+        "emotion_positive": "Positive emotion: {emotions}",
         "human_request_weak": "The customer mentions customer service or a call back ({turns})",
         "sentiment": "Negative tone (valence {valence:+.2f})",
         "emotion": "Emotion: {emotions}",
@@ -95,7 +96,7 @@ _TEMPLATES = {
         "prosody": "Agitated voice (arousal {arousal:.2f}){details}",
         "prosody_calm": "Calm voice (arousal {arousal:.2f}){details}",
         "model": "model: {what}",
-        "override:self_harm": "Escalate now: distress or self-harm risk",
+        "override:escalate_topic": "Escalate now: {topic}",
         "override:repeated_human_request": "Escalate: the customer asked for a human again",
         "override:human_request": "The customer asked for a human: offer one",
         "override:topic": "High-stakes topic ({topic}): offer a human",
@@ -105,15 +106,22 @@ _TEMPLATES = {
         "and": "and",
         "customer_says": "the customer says so",
         "customer_repeats": "the customer repeats themself",
-        "bot_failures": "the bot failed to understand {n} times",
+        "bot_failures": "the bot failed to understand {n} {times}",
         "bot_repeats": "the bot repeats its prompt",
         "worsening": "the tone is getting worse",
     },
 }
 
 
+#: What separates a message from its quoted evidence.
+SEPARATOR = {"fr": " : ", "en": ": "}
+
+
 def message(language: str, key: str, **fields: object) -> str:
     """The message ``key`` in ``language`` (``fr`` or ``en``) with ``fields`` filled in."""
+    count = fields.get("count", fields.get("n"))
+    if count is not None:
+        fields.setdefault("times", "time" if count == 1 else "times")
     return _TEMPLATES[language][key].format(**fields)
 
 
@@ -138,5 +146,3 @@ def decision_name(language: str, decision: str) -> str:
     return _DECISIONS[language][decision]
 
 
-def reason(signal: str, contribution: float, text: str, evidence: Sequence[Evidence] = ()) -> Reason:
-    return Reason(signal=signal, contribution=contribution, message=text, evidence=tuple(evidence))

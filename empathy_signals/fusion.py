@@ -22,6 +22,8 @@ __all__ = ["Contributions", "DecisionState", "Override", "TurnValues", "combine"
 PENDING_REQUEST_FRACTION = 0.5
 #: Fraction of a topic's earlier peak that stays in later turns of the session.
 TOPIC_MEMORY = 0.5
+#: Contributions smaller than this (in logit units) are dropped, from the logit too.
+MIN_CONTRIBUTION = 0.01
 
 
 def sigmoid(x: float) -> float:
@@ -84,7 +86,7 @@ def combine(values: TurnValues, policy: Policy) -> Contributions:
     if policy.enabled("model"):
         for name, value in values.model.items():
             parts[name] = value
-    return Contributions(w.bias, {k: v for k, v in parts.items() if v != 0.0})
+    return Contributions(w.bias, {k: v for k, v in parts.items() if abs(v) >= MIN_CONTRIBUTION})
 
 
 def severity(decision: str) -> int:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate
+from typing import Protocol
 
 __all__ = ["Token", "TokenizedText", "fold", "tokenize", "CLAUSE_PUNCTUATION"]
 
@@ -30,6 +31,12 @@ _TOKEN_RE = re.compile(r"\w+|[.,;:!?]")
 #: Three or more repetitions of one letter are elongation ("noooon" -> "noon").
 _ELONGATION_RE = re.compile(r"(\w)\1{2,}")
 _APOSTROPHES = "\u2019\u2018\u02bc\u00b4\u0060\u2032"
+
+
+class Corrector(Protocol):
+    """Fixes the spelling of folded words (see :class:`~empathy_signals.lexicons.Speller`)."""
+
+    def correct_all(self, words: list[str]) -> list[str]: ...
 
 
 class _FoldTable(dict):
@@ -87,20 +94,36 @@ class TokenizedText:
     :class:`Token` objects with the ``shouted``/``elongated`` flags on demand.
     """
 
-    __slots__ = ("original", "folded", "words", "starts", "ends", "__dict__")
+    __slots__ = ("original", "folded", "words", "scan_owner", "scan_sections", "scan_result", "__dict__")
 
-    def __init__(self, original: str, *, correct: Callable[[str], str] | None = None) -> None:
+    def __init__(self, original: str, *, correct: Corrector | None = None) -> None:
         self.original = original
         folded = self.folded = original.translate(_FOLD_TABLE)
-        spans = [m.span() for m in _TOKEN_RE.finditer(folded)]
-        words = [folded[a:b] for a, b in spans]
+        words = _TOKEN_RE.findall(folded)
         if _ELONGATION_RE.search(folded) is not None:
             words = [w if w.isdigit() else _ELONGATION_RE.sub(r"\1\1", w) for w in words]
         if correct is not None:
-            words = [correct(w) for w in words]
+            words = correct.correct_all(words)
         self.words: tuple[str, ...] = tuple(words)
-        self.starts: tuple[int, ...] = tuple(a for a, _ in spans)
-        self.ends: tuple[int, ...] = tuple(b for _, b in spans)
+        #: The lexicon index whose scan of this text is cached in ``scan_result``.
+        self.scan_owner: object = None
+        self.scan_sections = 0
+        self.scan_result: object = None
+
+    @cached_property
+    def _spans(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        spans = [m.span() for m in _TOKEN_RE.finditer(self.folded)]
+        return tuple(a for a, _ in spans), tuple(b for _, b in spans)
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        """Offset of each token in the original text."""
+        return self._spans[0]
+
+    @property
+    def ends(self) -> tuple[int, ...]:
+        """Offset just past each token in the original text."""
+        return self._spans[1]
 
     @cached_property
     def tokens(self) -> tuple[Token, ...]:
@@ -121,10 +144,8 @@ class TokenizedText:
     @cached_property
     def canonical_starts(self) -> list[int]:
         """Offset of each token in :attr:`canonical`."""
-        starts, offset = [], 0
-        for word in self.words:
-            starts.append(offset)
-            offset += len(word) + 1
+        starts = list(accumulate(map(len, self.words), _next_start, initial=0))
+        starts.pop()
         return starts
 
     @cached_property
@@ -141,7 +162,8 @@ class TokenizedText:
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span in the original text of tokens ``first..last`` (inclusive)."""
-        return self.starts[first], self.ends[last]
+        starts, ends = self._spans
+        return starts[first], ends[last]
 
     @cached_property
     def is_empty(self) -> bool:
@@ -149,9 +171,13 @@ class TokenizedText:
         return all(w in CLAUSE_PUNCTUATION for w in self.words)
 
 
-def tokenize(text: str, *, correct: Callable[[str], str] | None = None) -> TokenizedText:
+def _next_start(offset: int, length: int) -> int:
+    return offset + length + 1
+
+
+def tokenize(text: str, *, correct: Corrector | None = None) -> TokenizedText:
     """Fold and tokenise ``text``; see the module docstring.
 
-    ``correct`` maps a folded word to its spelling fix (see :class:`~empathy_signals.lexicons.Speller`).
+    ``correct`` fixes typos of key words (see :class:`~empathy_signals.lexicons.Speller`).
     """
     return TokenizedText(text, correct=correct)

@@ -91,9 +91,9 @@ def found(patterns: str | tuple[str, ...], text: str) -> list[str]:
         ("^ agent $", "agent", ["agent"]),
         ("^ agent $", "  Agent  ", ["agent"]),
         # $ allows trailing clause punctuation, not trailing words
-        ("agent $", "un agent !", ["agent"]),
-        ("agent $", "un agent ?!", ["agent"]),
-        ("agent $", "un agent...", ["agent"]),
+        ("agent $", "un agent !", ["agent !"]),
+        ("agent $", "un agent ?!", ["agent ? !"]),
+        ("agent $", "un agent...", ["agent . . ."]),
         ("agent $", "un agent, merci", []),
         ("^ agent $", "agent, svp", []),
         # a pattern never matches a piece of a token
@@ -109,7 +109,7 @@ def test_pattern_syntax(pattern, text, expected):
     ("pattern", "text", "expected"),
     [
         ("0", "0", ["0"]),
-        ("^ (0|zero) $", "0 !", ["0"]),
+        ("^ (0|zero) $", "0 !", ["0 !"]),
         ("^ (0|zero) $", "10", []),
     ],
 )
@@ -260,7 +260,7 @@ def test_speller_corrects_one_edit_typos(speller, typo, fixed):
         "life",
         "like",
         "lime",
-        "wit",  # would need a substitution in a short word
+        "wiph",  # a substitution in a four-letter word is never corrected
         "in",  # short words are left alone
         "it",
         "a",
@@ -350,7 +350,7 @@ ADVERSARIAL = [
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" * 1_250,
     "I want to talk to talk to talk to a a a real real real " * 1_800,
     "pas pas pas ne ne ne veux veux " * 3_300,
-    ("conseiller! " * 5 + "no no not don't " * 5) * 1_100,
+    ("conseiller! " * 5 + "no no not don't " * 5) * 700,
 ]
 
 
@@ -371,4 +371,4 @@ def test_adversarial_turns_are_scanned_quickly():
             total += sum(1 for _ in sec.finditer(tt))
     elapsed = time.perf_counter() - started
     assert total >= 0
-    assert elapsed < 5.0 * 3, f"scanning took {elapsed:.1f} s"
+    assert elapsed < 10.0, f"scanning took {elapsed:.1f} s"

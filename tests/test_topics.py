@@ -310,10 +310,17 @@ def test_negation_scales_the_hit_down(language: str, text: str, topic: str) -> N
     ("language", "negated", "plain", "topic"),
     [
         ("fr", "je ne veux pas résilier", "je veux résilier", "cancellation"),
-        ("en", "I don't want to cancel my subscription", "I want to cancel my subscription", "cancellation"),
+        (
+            "en",
+            "I don't want to cancel my subscription",
+            "I want to cancel my subscription",
+            "cancellation",
+        ),
     ],
 )
-def test_negated_hit_weight_is_scaled_by_the_factor(language: str, negated: str, plain: str, topic: str) -> None:
+def test_negated_hit_weight_is_scaled_by_the_factor(
+    language: str, negated: str, plain: str, topic: str
+) -> None:
     neg, pos = run(negated, language), run(plain, language)
     assert neg.scores[topic] == pytest.approx(pos.scores[topic] * NEGATION_FACTOR)
     assert topic in neg.detail["negated"]
@@ -379,11 +386,18 @@ def test_a_negator_inside_the_window_before_a_self_harm_match_does_not_change_it
         ("fr", "J’ai été licenciée en mai", "financial_hardship", "licenciée"),
         ("fr", "on m’a volé ma carte", "fraud_security", "on m’a volé"),
         ("en", "Hi... my Mum PASSED AWAY.", "bereavement", "PASSED AWAY"),
-        ("en", "There's a payment I don’t recognise!", "fraud_security", "payment I don’t recognise"),
+        (
+            "en",
+            "There's a payment I don’t recognise!",
+            "fraud_security",
+            "payment I don’t recognise",
+        ),
         ("en", "I   want to  cancel   my subscription", "cancellation", "cancel   my subscription"),
     ],
 )
-def test_evidence_points_at_the_original_text(language: str, text: str, topic: str, evidence: str) -> None:
+def test_evidence_points_at_the_original_text(
+    language: str, text: str, topic: str, evidence: str
+) -> None:
     t = turn(text, language)
     finding = sensitive_topics(t)
     hits = [h for h in finding.hits if h.label == topic]

@@ -226,23 +226,24 @@ class LexiconIndex:
 
     def scan(self, text: TokenizedText) -> dict[int, list[Match]]:
         """Every match of every section in ``text``, overlapping ones included, by section id."""
-        key = (id(self), len(self._sections))
-        scans = text.__dict__.setdefault("_scans", {})
-        cached = scans.get(key)
-        if cached is not None:
-            return cached
+        if text.scan_owner is self and text.scan_sections == len(self._sections):
+            return text.scan_result  # type: ignore[return-value]
+        words = text.words
+        candidates = list(map(self._word_cache.get, words))
+        if None in candidates:
+            candidates = [self._candidates(w) for w in words]
         canonical = text.canonical
         offsets = text.canonical_starts
         sections = self._sections
         found: dict[int, list[Match]] = {}
-        for position, word in enumerate(text.words):
-            for sid, number in self._candidates(word):
+        for position, cands in enumerate(candidates):
+            for sid, number in cands:
                 compiled = sections[sid].compiled[number]
                 m = compiled.regex.match(canonical, offsets[position])
                 if m is not None:
                     last = bisect_right(offsets, m.end() - 1) - 1
                     found.setdefault(sid, []).append(Match(compiled.entry, position, last))
-        scans[key] = found
+        text.scan_owner, text.scan_sections, text.scan_result = self, len(sections), found
         return found
 
 
@@ -413,6 +414,7 @@ class Speller:
         return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
     def __call__(self, word: str) -> str:
+        """``word`` with its typo fixed (or unchanged)."""
         cached = self._cache.get(word)
         if cached is not None:
             return cached
@@ -420,6 +422,13 @@ class Speller:
         if len(self._cache) >= self._CACHE_LIMIT:
             self._cache.clear()
         self._cache[word] = fixed
+        return fixed
+
+    def correct_all(self, words: list[str]) -> list[str]:
+        """Every word of a turn, fixed; a C-level map when all are cached (the usual case)."""
+        fixed = list(map(self._cache.get, words))
+        if None in fixed:
+            fixed = [self(w) for w in words]
         return fixed
 
     def _correct(self, word: str) -> str:

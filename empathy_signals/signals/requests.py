@@ -14,10 +14,15 @@ __all__ = ["DETECTION_THRESHOLD", "NEGATION_REACH_TOKENS", "human_request"]
 
 #: A turn whose best request scores at least this is a detected (and counted) request.
 DETECTION_THRESHOLD = 0.6
-#: A negation cue cancels a request that starts at most this many tokens after it ends.
+#: A negation cue cancels a request that starts at most this many tokens after it ends ...
 NEGATION_REACH_TOKENS = 3
+#: ... when every token in between is one of these ("I don't want *to* talk to an agent");
+#: another word means the negation is about something else ("je ne veux pas *attendre*,
+#: passez-moi un conseiller").
+NEGATION_GAP_WORDS = frozenset(
+    "to a an the any ever really even just at all de d du des un une le la l me m moi vraiment du tout".split()
+)
 _SCORED_SECTIONS = ("request", "indirect", "anti_bot")
-_PUNCTUATION = frozenset(".,;:!?")
 
 
 def _negated(match: Match, negations: list[Match], words: tuple[str, ...]) -> bool:
@@ -26,9 +31,8 @@ def _negated(match: Match, negations: list[Match], words: tuple[str, ...]) -> bo
             continue
         if cue.last >= match.first:  # overlaps the request ("ne veux pas de conseiller")
             return True
-        if match.first - cue.last - 1 <= NEGATION_REACH_TOKENS and not any(
-            w in _PUNCTUATION for w in words[cue.last + 1 : match.first]
-        ):
+        gap = words[cue.last + 1 : match.first]
+        if len(gap) <= NEGATION_REACH_TOKENS and all(w in NEGATION_GAP_WORDS for w in gap):
             return True
     return False
 

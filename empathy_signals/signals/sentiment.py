@@ -38,8 +38,7 @@ from ..text import CLAUSE_PUNCTUATION, fold, tokenize
 from .base import Finding, Hit, TurnInput, register
 
 __all__ = [
-    "NEGATIVE_THRESHOLD",
-    "POSITIVE_THRESHOLD",
+    "NEUTRAL_BAND",
     "emotion",
     "valence",
 ]
@@ -72,11 +71,15 @@ QUESTION_INCR = 0.18
 QUESTION_CAP = 0.96
 #: Normalisation ``x / sqrt(x**2 + alpha)`` (VADER's alpha).
 NORMALISATION_ALPHA = 15.0
-#: Valence at or above which a turn is positive / at or below which it is negative.
-#: Chosen on GoEmotions *train* (Apache-2.0, train OK) by macro-F1 over the sentiment
-#: groups (benchmarks/quality_sentiment.py --tune prints the sweep); never on UMSAB.
-POSITIVE_THRESHOLD = 0.05
-NEGATIVE_THRESHOLD = -0.05
+#: Half-width of the neutral band per language: valence >= band is positive, <= -band
+#: negative. English: chosen on GoEmotions *train* (Apache-2.0, train OK), argmax of
+#: 3-class macro-F1 over GoEmotions' own sentiment groups on a grid 0.01..0.4 (0.30: 0.621;
+#: VADER's 0.05: 0.615; ``python benchmarks/quality_sentiment.py --tune``). French: no
+#: train-OK French set has a neutral class, and the French lexicon's valences are smaller,
+#: so VADER's published default 0.05 is kept. Never chosen on UMSAB (eval only).
+NEUTRAL_BAND = {"en": 0.30, "fr": 0.05}
+#: Band for a language missing from NEUTRAL_BAND (VADER's default).
+DEFAULT_NEUTRAL_BAND = 0.05
 
 # ---------------------------------------------------------------- emotion constants
 # Hand-tuned by reasoning (no fitting); each emotion's raw evidence r maps to 1 - exp(-r).
@@ -438,10 +441,13 @@ def _phrases(tables: _Tables, section: Section, turn: TurnInput) -> list:
     return found
 
 
+#: Two capitals in a row: a word may be shouted (Latin script: French and English).
+_CAPITALS = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]{2}")
+
+
 def _flag_tokens(text):
     """The token objects when some word may be shouted or elongated, else None (fast path)."""
-    original = text.original
-    if original.lower() != original or _ELONGATED.search(text.folded) is not None:
+    if _CAPITALS.search(text.original) is not None or _ELONGATED.search(text.folded) is not None:
         return text.tokens
     return None
 
@@ -481,10 +487,11 @@ def _anchor(text, position: int) -> int:
     return max(0, bisect_right(text.starts, position) - 1)
 
 
-def _label(compound: float) -> str:
-    if compound >= POSITIVE_THRESHOLD:
+def _label(compound: float, language: str) -> str:
+    band = NEUTRAL_BAND.get(language, DEFAULT_NEUTRAL_BAND)
+    if compound >= band:
         return "positive"
-    if compound <= NEGATIVE_THRESHOLD:
+    if compound <= -band:
         return "negative"
     return "neutral"
 
@@ -494,7 +501,7 @@ def valence(turn: TurnInput) -> Finding:
     """Valence of a customer turn in [-1, 1], VADER-style (see the module docstring).
 
     ``detail`` holds ``label`` (negative / neutral / positive, see
-    :data:`POSITIVE_THRESHOLD`) and ``raw``, the unnormalised sum; the ``weight`` of the
+    :data:`NEUTRAL_BAND`) and ``raw``, the unnormalised sum; the ``weight`` of the
     hits adds up to ``raw``. A turn without words is neutral and says why.
     """
     tables = _tables(turn)
@@ -594,7 +601,7 @@ def valence(turn: TurnInput) -> Finding:
             raw += weight
     compound = raw / math.sqrt(raw * raw + NORMALISATION_ALPHA)
     compound = max(-1.0, min(1.0, compound))
-    detail = {"label": _label(compound), "raw": raw}
+    detail = {"label": _label(compound, turn.language), "raw": raw}
     if not n and not items:
         detail["neutral_reason"] = "no words"
     hits = tuple(h for h in items if h.first >= 0)

@@ -118,7 +118,13 @@ _AMOUNT_RE = re.compile(
     """,
     re.VERBOSE,
 )
-_MULTIPLIERS = {"k": 1_000, "mille": 1_000, "m": 1_000_000, "million": 1_000_000, "millions": 1_000_000}
+_MULTIPLIERS = {
+    "k": 1_000,
+    "mille": 1_000,
+    "m": 1_000_000,
+    "million": 1_000_000,
+    "millions": 1_000_000,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +155,9 @@ def _tables(turn: TurnInput) -> _Tables:
         for topic in TOPICS:
             lexicon = pack.lexicon(f"topics/{topic}")
             negatable = topic not in NEVER_NEGATED
-            topics.append(_Topic(topic, lexicon.section("match"), lexicon.section("exclude"), negatable))
+            topics.append(
+                _Topic(topic, lexicon.section("match"), lexicon.section("exclude"), negatable)
+            )
         return _Tables(
             topics=tuple(topics),
             negators=_NEGATORS.get(language, frozenset()),
@@ -225,16 +233,22 @@ def sensitive_topics(turn: TurnInput) -> Finding:
     """
     text = turn.text
     if text.is_empty:
-        return Finding(score=0.0, detail={"detected": (), "negated": (), "neutral_reason": "empty text"})
+        return Finding(
+            score=0.0, detail={"detected": (), "negated": (), "neutral_reason": "empty text"}
+        )
     tables = _tables(turn)
     words = text.words
     hits: list[Hit] = []
     negated_topics: set[str] = set()
     for spec in tables.topics:
         # Non-overlapping matches (leftmost, then longest); every exclude match counts.
-        spans = [(m.first, m.last, m.entry.source, m.entry.weight) for m in spec.match.finditer(text)]
+        spans = [
+            (m.first, m.last, m.entry.source, m.entry.weight) for m in spec.match.finditer(text)
+        ]
         if spec.topic == "large_purchase":
-            spans += [(f, l, LARGE_AMOUNT_SOURCE, LARGE_AMOUNT_WEIGHT) for f, l in _large_amounts(text)]
+            spans += [
+                (f, l, LARGE_AMOUNT_SOURCE, LARGE_AMOUNT_WEIGHT) for f, l in _large_amounts(text)
+            ]
         if not spans:
             continue
         excluded = [(e.first, e.last) for e in spec.exclude.matches(text)]
