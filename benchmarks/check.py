@@ -19,6 +19,7 @@ and skipped, not failed; ``--strict`` fails it. Usage::
 
     python benchmarks/check.py --result benchmarks/results/speed_quick.json
     python benchmarks/check.py --spread run1/speed_quick.json run2/speed_quick.json ...  # noise
+    python benchmarks/check.py --make-baseline run1/speed_quick.json ...  # median of each ratio
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def spread(results: list[dict]) -> dict:
                  "ratios": {}}
     for name in names:
         xs = [r["gated_ratios"][name] for r in results if name in r.get("gated_ratios", {})]
-        out["ratios"][name] = {"min": min(xs), "median": statistics.median(xs), "max": max(xs),
+        out["ratios"][name] = {"min": min(xs), "median": round(statistics.median(xs), 4), "max": max(xs),
                                "spread": round(max(xs) / min(xs) - 1.0, 3), "values": xs}
     return out
 
@@ -99,7 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strict", action="store_true", help="fail when a baseline ratio was not measured")
     ap.add_argument("--spread", type=Path, nargs="+", metavar="RESULT",
                     help="print the noise (min/median/max) of the gated ratios over these results, as JSON")
+    ap.add_argument("--make-baseline", type=Path, nargs="+", metavar="RESULT",
+                    help="write --baseline from these results: the median of each gated ratio")
     args = ap.parse_args(argv)
+    if args.make_baseline:
+        results = [json.loads(p.read_text(encoding="utf-8")) for p in args.make_baseline]
+        noise = spread(results)
+        base = dict(results[-1])
+        base["gated_ratios"] = {k: v["median"] for k, v in noise["ratios"].items()}
+        base["baseline_from"] = {"runs": len(results), "how": "median of each gated ratio", "spread": noise}
+        args.baseline.write_text(json.dumps(base, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"speed gate: wrote {args.baseline} from {len(results)} runs", file=sys.stderr)
+        return 0
     if args.spread:
         results = [json.loads(p.read_text(encoding="utf-8")) for p in args.spread]
         print(json.dumps(spread(results), indent=1))

@@ -81,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     run_ours = ours.predict if ours.heads is not None else ours.embed
 
-    cfg = XLMRobertaConfig(num_labels=2)  # defaults are the base size
+    cfg = XLMRobertaConfig(  # xlm-roberta-base
+        vocab_size=250_002, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+        intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
+        bos_token_id=0, eos_token_id=2, num_labels=2,
+    )
     big = XLMRobertaForSequenceClassification(cfg).eval()
     n_params = sum(p.numel() for p in big.parameters())
     clf = pipeline("text-classification", model=big, tokenizer=ours._hf_tokenizer, device=-1)

@@ -134,12 +134,11 @@ def plots(speed: dict | None, quality: dict | None, img: Path) -> list[str]:
 
 
 def speed_section(s: dict) -> list[str]:
-    m = s["machine"]
     out = ["## Speed", ""]
-    out += [f"Profile `{s['profile']}`; per set {s['config']['set_size']} turns at most. "
+    out += [(f"Profile `{s['profile']}`; per set {s['config']['set_size']} turns at most. "
             "Ours and the peer run in the same process on the same inputs, alternating turn by turn "
             "(order flipped every turn), one thread each. Ratios are ours / peer: **below 1 we are "
-            "faster, above 1 slower**.", ""]
+            "faster, above 1 slower**."), ""]
     nm = s.get("no_model", {})
     out += ["### Per customer turn, no model (peer: VADER `polarity_scores`)", "",
             f"Ours: {nm.get('what', '')}. Peer: {nm.get('peer')}.", ""]
@@ -173,16 +172,16 @@ def speed_section(s: dict) -> list[str]:
         rows.append(["text + 3 s audio", "skipped: " + ta["skipped"], "-", "-", "-", "-", "-", "-", "-"])
     out += table(["path", "ours", "p50 ms", "p95", "p99", "peer", "peer p50 ms", "p95", "ratio p50"], rows)
     if tm:
-        out += [f"Model load: ours {tm['load_s']} s, peer {tm['peer_load_s']} s (random init); "
-                f"{tm['tokens_per_turn_p50']:.0f} tokens per turn (median).", ""]
+        out += [(f"Model load: ours {tm['load_s']} s, peer {tm['peer_load_s']} s (random init); "
+                f"{tm['tokens_per_turn_p50']:.0f} tokens per turn (median)."), ""]
     out += ["![latency distributions, model and audio](img/latency_model_audio.png)", ""]
     st = s.get("streaming")
     if st:
         out += ["### Streaming cost", "",
-                f"One session of {st['late_turns'][1]} customer turns (a bot turn before each), {st['sessions']} sessions; "
+                (f"One session of {st['late_turns'][1]} customer turns (a bot turn before each), {st['sessions']} sessions; "
                 f"median latency of customer turns {st['early_turns'][0]}-{st['early_turns'][1] - 1}: "
                 f"**{f(st['early_p50_ms'])} ms**, of turns {st['late_turns'][0]}-{st['late_turns'][1] - 1}: "
-                f"**{f(st['late_p50_ms'])} ms** (same texts in both windows): ratio **{st['late_over_early']}**.", "",
+                f"**{f(st['late_p50_ms'])} ms** (same texts in both windows): ratio **{st['late_over_early']}**."), "",
                 "![streaming cost](img/streaming.png)", ""]
     rows = []
     imp = s.get("import")
@@ -194,8 +193,8 @@ def speed_section(s: dict) -> list[str]:
     cli = s.get("cli")
     if cli:
         rows.append([f"CLI throughput, {cli['turns']:,} turns ({cli['conversations']:,} conversations x 10)",
-                     f"{cli['turns_per_s']:,.0f} turns/s", f"{cli['wall_s']} s wall, exit {cli['exit_code']}: "
-                     f"`{cli['command']}`; {cli['note']}"])
+                     f"{cli['turns_per_s']:,.0f} turns/s", (f"{cli['wall_s']} s wall, exit {cli['exit_code']}: "
+                     f"`{cli['command']}`; {cli['note']}")])
     rss = s.get("rss", {})
     for kind in ("no_model", "model"):
         if kind in rss:
@@ -209,8 +208,8 @@ def speed_section(s: dict) -> list[str]:
 
 
 def quality_section(q: dict) -> list[str]:
-    out = ["## Quality", "", "Measured only: nothing was tuned on these sets (see the licence column of "
-           "`../shared/data/README.md`; eval-only sets are never fitted on).", ""]
+    out = ["## Quality", "", ("Measured only: nothing was tuned on these sets (see the licence column of "
+           "`../shared/data/README.md`; eval-only sets are never fitted on)."), ""]
     if q.get("skipped"):
         out += [f"**Skipped:** {q['skipped']}", ""]
     hr = q.get("human_request", {})
@@ -265,8 +264,8 @@ def quality_section(q: dict) -> list[str]:
                          f(frr["auc"]) if frr else "-", f"{frr['positives']}/{frr['n']}" if frr else "-"])
         out += table(["family", "EN GoEmotions dev AUC", "pos/n", "gold labels", "FR XED AUC", "pos/n"], rows)
         if sent.get("goemotions_dev_anger_auc"):
-            out += [f"quality_sentiment.py (same run): anger AUC GoEmotions dev "
-                    f"{sent['goemotions_dev_anger_auc']['auc']}, XED FR {sent.get('xed_fr_anger_auc', {}).get('auc')}.", ""]
+            out += [(f"quality_sentiment.py (same run): anger AUC GoEmotions dev "
+                    f"{sent['goemotions_dev_anger_auc']['auc']}, XED FR {sent.get('xed_fr_anger_auc', {}).get('auc')}."), ""]
     top = q.get("topics", {})
     if top.get("result"):
         out += ["### Sensitive topics (`quality_topics.py`, test splits)", ""]
@@ -282,8 +281,8 @@ def quality_section(q: dict) -> list[str]:
         out += table(["set", "topic", "positives", "precision", "recall"], rows)
         fr_check = next((v for k, v in res.items() if isinstance(v, dict) and "exact_match_rate" in v), None)
         if fr_check:
-            out += [f"French topics smoke check (written by the project): exact match "
-                    f"{fr_check['exact_match_rate']} on {fr_check['rows']} rows.", ""]
+            out += [(f"French topics smoke check (written by the project): exact match "
+                    f"{fr_check['exact_match_rate']} on {fr_check['rows']} rows."), ""]
     elif top.get("failed"):
         out += [f"quality_topics.py failed: {top['failed']}", ""]
     pro = q.get("prosody", {})
@@ -308,8 +307,8 @@ def quality_section(q: dict) -> list[str]:
     esc = q.get("escalation", {})
     if esc:
         out += ["### Escalation score: calibration on proxy labels", "",
-                "No public set labels \"this conversation needs a human\". These are **proxies** (one-turn "
-                "conversations, so friction is inert):", ""]
+                ("No public set labels \"this conversation needs a human\". These are **proxies** (one-turn "
+                "conversations, so friction is inert):"), ""]
         out += [f"- `{k}`: {v['proxy']}" for k, v in esc.items()] + [""]
         rows = [[k, v["language"], sum(b["n"] for b in v.get("reliability", [])) or "-", f(v["base_rate"]),
                  f(v["mean_score"]), f(v["auc"]), f(v["ece"]), f(v["brier"]),
@@ -341,17 +340,17 @@ def gate_section(spread: dict | None, baseline: dict | None) -> list[str]:
     import check
 
     out = ["## Regression gate (CI)", "",
-           "`.ci/run` runs `python benchmarks/run.py --profile quick --suite speed --check` after the tests. "
+           ("`.ci/run` runs `python benchmarks/run.py --profile quick --suite speed --check` after the tests. "
            f"It fails when a ratio to its peer is worse than the committed baseline "
            f"(`benchmarks/results/baseline_quick.json`) by more than **{check.MARGIN:.0%}**; the streaming "
-           f"ratio may also never exceed {check.STREAMING_LIMIT}. Absolute times are not gated.", ""]
+           f"ratio may also never exceed {check.STREAMING_LIMIT}. Absolute times are not gated."), ""]
     if baseline:
         out += table(["gated ratio", "baseline", "fails above"],
                      [[k, f(v), f(max(v * (1 + check.MARGIN), check.STREAMING_LIMIT) if k.startswith("streaming")
                                   else v * (1 + check.MARGIN))] for k, v in baseline.get("gated_ratios", {}).items()])
     if spread:
-        out += [f"Noise of the ratios over {spread['runs']} quick runs back to back on this machine "
-                f"(load average {spread.get('load', '?')}):", ""]
+        out += [(f"Noise of the ratios over {spread['runs']} quick runs back to back on this machine "
+                f"(load average {spread.get('load', '?')}):"), ""]
         out += table(["gated ratio", "min", "median", "max", "max/min - 1"],
                      [[k, f(v["min"]), f(v["median"]), f(v["max"]), f"{v['spread'] * 100:.0f}%"]
                       for k, v in spread["ratios"].items()])
@@ -364,8 +363,8 @@ def render(speed: dict | None, quality: dict | None, spread: dict | None, baseli
     git = src.get("git", {})
     out = ["# Benchmarks", "",
            "<!-- generated by benchmarks/report.py from benchmarks/results/*_full.json: do not edit by hand -->", "",
-           "Speed and quality are measured separately, and the results are committed in "
-           "`benchmarks/results/`. To run it all again (about 15 minutes on 2 cores):", "",
+           ("Speed and quality are measured separately, and the results are committed in "
+           "`benchmarks/results/`. To run it all again (about 15 minutes on 2 cores):"), "",
            "```console", "pip install -e '.[audio,model,bench]'",
            "python benchmarks/run.py --profile full          # both suites, then this page and docs/img/",
            "python benchmarks/run.py --profile quick --suite speed --check   # the CI gate (~1 min)",
@@ -375,9 +374,9 @@ def render(speed: dict | None, quality: dict | None, spread: dict | None, baseli
            f"{m.get('cores')} cores, Python {m.get('python')}; default policy sha256 `{m.get('policy_sha256', '')[:16]}...`. "
            f"Load average (1/5/15 min) at the start of the speed suite: {m.get('load_average_1_5_15')}"
            + (f", at its end: {speed.get('machine_load_after')}" if speed else "") + ".", "",
-           "**These numbers were taken on a shared 2-core machine with other jobs running.** Absolute "
+           ("**These numbers were taken on a shared 2-core machine with other jobs running.** Absolute "
            "times move with that load (tails most: p95/p99 include the scheduler handing the core to another "
-           "process); the ratios to a peer timed in the same run, interleaved, move much less.", "",
+           "process); the ratios to a peer timed in the same run, interleaved, move much less."), "",
            "Packages: " + ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items() if v), ""]
     if speed:
         out += speed_section(speed)

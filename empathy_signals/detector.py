@@ -43,6 +43,7 @@ from .schema import (
     Turn,
 )
 from .signals import Finding, History, LanguagePack, TurnInput, signals_of
+from .signals.base import Span
 from .signals.friction import bot_failed, content_words, jaccard
 from .signals.requests import DETECTION_THRESHOLD
 from .text import TokenizedText, tokenize
@@ -178,10 +179,10 @@ class Session:
         self._customer_words: deque[frozenset[str]] = deque(maxlen=CUSTOMER_MEMORY_TURNS)
         self._valences: deque[float] = deque(maxlen=CUSTOMER_MEMORY_TURNS)
         self._bot_turns: deque[frozenset[str]] = deque(maxlen=2)
-        self._bot_failures: deque[Evidence] = deque(maxlen=4)
-        self._request_evidence: deque[Evidence] = deque(maxlen=REQUEST_EVIDENCE_KEPT)
+        self._bot_failures: deque[Span] = deque(maxlen=4)
+        self._request_evidence: deque[Span] = deque(maxlen=REQUEST_EVIDENCE_KEPT)
         self._request_count = 0
-        self._topic_peaks: dict[str, tuple[float, Evidence | None]] = {}
+        self._topic_peaks: dict[str, tuple[float, Span | None]] = {}
         self._state = DecisionState()
         bias = self.policy.weights.bias
         #: Score, decision, logit, bias and reasons of the last customer turn (agent and bot turns carry them).
@@ -251,7 +252,7 @@ class Session:
         hit = bot_failed(text, pack)
         if hit is not None:
             start, end = text.span(hit.first, hit.last)
-            self._bot_failures.append(Evidence(turn=index, start=start, end=end, text=text.original[start:end], source=hit.source))
+            self._bot_failures.append(Span(index, start, end, text.original[start:end], hit.source))
         self._bot_turns.append(content_words(text))
 
     def _prosody(self, turn: Turn, audio: Any, sample_rate_hz: float | None, language: str) -> Any:
@@ -393,7 +394,9 @@ class Session:
         for signal, value in sorted(contributions.parts.items(), key=lambda kv: -abs(kv[1])):
             explain_signal = getattr(self, f"_explain_{signal}")
             message, evidence = explain_signal(language, findings.get(signal, _NOTHING), turn, values, value, prosody)
-            reasons.append({"signal": signal, "contribution": value, "message": message, "evidence": evidence})
+            reasons.append(
+                {"signal": signal, "contribution": value, "message": message, "evidence": [e._asdict() for e in evidence]}
+            )
         return reasons
 
     def _explain_human_request(self, language, finding, turn, values, value, prosody):

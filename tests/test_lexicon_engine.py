@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_right
 from importlib import resources
 from itertools import count
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from empathy_signals.lexicons import (
     LexiconError,
@@ -372,3 +375,50 @@ def test_adversarial_turns_are_scanned_quickly():
     elapsed = time.perf_counter() - started
     assert total >= 0
     assert elapsed < 10.0, f"scanning took {elapsed:.1f} s"
+
+
+# ------------------------------------------------------------------ the index agrees with a plain scan
+
+VOCABULARY = ["a", "b", "c", "ab", "abc", "ba", "d"]
+word_item = st.one_of(st.sampled_from(VOCABULARY), st.sampled_from(["a*", "ab*", "b*"]))
+group_item = st.lists(
+    st.lists(word_item, min_size=1, max_size=2).map(" ".join), min_size=2, max_size=3
+).map(lambda alts: "(" + "|".join(alts) + ")")
+item = st.tuples(st.one_of(word_item, group_item), st.booleans()).map(lambda t: t[0] + ("?" if t[1] else ""))
+gap = st.sampled_from(["", "", ".. ", "..1 ", "..0 "])
+
+
+@st.composite
+def patterns(draw):
+    items = draw(st.lists(item, min_size=1, max_size=4))
+    body = items[0] + "".join(" " + draw(gap) + i for i in items[1:])
+    return ("^ " if draw(st.booleans()) else "") + body + (" $" if draw(st.booleans()) else "")
+
+
+texts = st.lists(st.sampled_from(VOCABULARY + [",", "!", "?", "e", "abcd"]), max_size=12).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(patterns(), min_size=1, max_size=4), texts)
+def test_indexed_scan_equals_trying_every_pattern_at_every_token(pattern_list, text):
+    valid = []
+    for p in pattern_list:
+        try:
+            compile_pattern(p)
+        except LexiconError:
+            continue
+        valid.append(p)
+    assume(valid)
+    sec = section(*valid)
+    tt = tokenize(text)
+    expected = set()
+    for number, p in enumerate(valid):
+        regex = re.compile(compile_pattern(p))
+        for position, offset in enumerate(tt.canonical_starts):
+            m = regex.match(tt.canonical, offset)
+            if m is not None:
+                last = bisect_right(tt.canonical_starts, m.end() - 1) - 1
+                expected.add((number, position, last))
+    entries = sec.entries
+    got = {(entries.index(m.entry), m.first, m.last) for m in sec.matches(tt)}
+    assert got == expected

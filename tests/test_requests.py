@@ -106,21 +106,9 @@ FRENCH_REQUESTS = [
     ("0 !", "0"),
     ("zéro", "zéro"),
     ("je veux qu'un conseiller me rappelle", "conseiller"),
-    xfail(
-        "je souhaite être mis en relation avec un conseiller",
-        "relation",
-        reason="fr: 'être mis en relation/contact avec' (passive) is not in [request]",
-    ),
-    xfail(
-        "je souhaiterais être mis en contact avec un conseiller",
-        "contact",
-        reason="fr: 'être mis en relation/contact avec' (passive) is not in [request]",
-    ),
-    xfail(
-        "pas de robot, un conseiller svp",
-        "conseiller",
-        reason="fr: 'un conseiller svp' after a comma is only matched at the start of the turn (^)",
-    ),
+    ("je souhaite être mis en relation avec un conseiller", "relation"),  # regression: wrong before d7c1a82
+    ("je souhaiterais être mis en contact avec un conseiller", "contact"),  # regression: wrong before d7c1a82
+    ("pas de robot, un conseiller svp", "conseiller"),  # regression: wrong before d7c1a82
 ]
 
 ENGLISH_REQUESTS = [
@@ -221,11 +209,7 @@ NEGATED = [
     ("I never asked for an agent", "en"),
     ("without an agent", "en"),
     ("no human needed", "en"),
-    xfail(
-        "I want to cancel without talking to an agent",
-        "en",
-        reason="en: [negation] 'without' only cancels a noun right after it, not 'without talking to an agent'",
-    ),
+    ("I want to cancel without talking to an agent", "en"),  # regression: wrong before d7c1a82
 ]
 
 
@@ -252,18 +236,8 @@ NOT_NEGATED = [
     ("je ne sais pas comment parler à un conseiller", "fr", "conseiller"),
     ("je ne trouve pas comment joindre un conseiller", "fr", "conseiller"),
     ("je veux parler à un humain et pas à un robot", "fr", "humain"),
-    xfail(
-        "je ne veux pas attendre passez-moi un conseiller",
-        "fr",
-        "conseiller",
-        reason="fr: without a comma the negation of 'attendre' reaches the next clause (NEGATION_REACH_TOKENS)",
-    ),
-    xfail(
-        "I don't want to wait get me an agent",
-        "en",
-        "agent",
-        reason="en: without a comma the negation of 'wait' reaches the next clause (NEGATION_REACH_TOKENS)",
-    ),
+    ("je ne veux pas attendre passez-moi un conseiller", "fr", "conseiller"),  # regression: wrong before d7c1a82
+    ("I don't want to wait get me an agent", "en", "agent"),  # regression: wrong before d7c1a82
 ]
 
 
@@ -322,26 +296,10 @@ FALSE_FRIENDS = [
     ("give me a minute", "en"),
     ("this is a real problem", "en"),
     ("I live in Paris", "en"),
-    xfail(
-        "j'ai parlé à un conseiller hier",
-        "fr",
-        reason="fr: the speller corrects 'parlé' (folded 'parle') to 'parler', so a past event reads as a request",
-    ),
-    xfail(
-        "j'ai déjà parlé à trois conseillers",
-        "fr",
-        reason="fr: the speller corrects 'parlé' (folded 'parle') to 'parler', so a past event reads as a request",
-    ),
-    xfail(
-        "is this a real person or a bot?",
-        "en",
-        reason="en: [exclude] covers 'are you a real person' but not 'is this a real person'",
-    ),
-    xfail(
-        "I'm a real person",
-        "en",
-        reason="en: 'real person' (0.8) fires when the customer says they are a real person",
-    ),
+    ("j'ai parlé à un conseiller hier", "fr"),  # regression: wrong before d7c1a82
+    ("j'ai déjà parlé à trois conseillers", "fr"),  # regression: wrong before d7c1a82
+    ("is this a real person or a bot?", "en"),  # regression: wrong before d7c1a82
+    ("I'm a real person", "en"),  # regression: wrong before d7c1a82
 ]
 
 

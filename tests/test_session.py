@@ -244,21 +244,11 @@ def test_agent_and_bot_turns_carry_the_last_customer_score():
     assert [a.index for a in out] == [0, 1, 2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a turn before any customer turn carries score 0.0 with logit 0.0 (sigmoid(0) = 0.5) "
-    "and bias -3.0 with no reasons: logit != bias + sum(reasons) and score != sigmoid(logit)",
-)
 def test_a_leading_bot_turn_is_consistent_with_the_fusion_contract():
     a = feed(detector().session("fr"), [("bot", "Bonjour")])[0]
     assert a.logit == pytest.approx(a.bias + sum(r.contribution for r in a.reasons))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="carried (agent/bot) turns copy the logit but not the reasons, so the documented "
-    "invariant logit == bias + sum(reason.contribution) does not hold on them",
-)
 def test_carried_turns_keep_the_explanation_that_adds_up():
     out = feed(detector().session("fr"), ["Je veux parler à un conseiller", ("agent", "Je vous écoute")])
     a = out[1]
@@ -300,11 +290,6 @@ def test_bot_failures_are_forgotten_after_later_bot_turns():
     assert out[-1].signals.friction.score == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot failures are pruned only when a bot turn arrives (Session._observe_bot): after agent "
-    "or customer turns a failure older than BOT_FAILURE_MEMORY_TURNS still counts",
-)
 @pytest.mark.parametrize("speaker", ["agent", "customer"])
 def test_bot_failures_are_forgotten_after_a_while_whoever_speaks(speaker):
     session = detector().session("fr")

@@ -13,7 +13,7 @@ import numpy as np
 
 from empathy_signals.encoder._q4 import dequantize_q4_0
 
-__all__ = ["load_bert", "load_state_dict", "load_tokenizer"]
+__all__ = ["load_bert", "load_state_dict", "load_tokenizer", "quantize_int8"]
 
 Q4_SUFFIX = ".q4_0"
 
@@ -78,3 +78,25 @@ def load_tokenizer(folder: str | Path) -> Any:
     from transformers import PreTrainedTokenizerFast
 
     return PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
+
+
+def quantize_int8(model: Any) -> Any:
+    """Dynamic int8 quantisation (per output channel) of every ``nn.Linear`` of the model.
+
+    Uses ``torch.ao.quantization.quantize_dynamic``, which torch marks as deprecated in favour
+    of torchao; its deprecation warnings are silenced here only, for this call.
+    """
+    import warnings
+
+    import torch
+
+    try:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    except ImportError as exc:  # removed from a future torch
+        raise RuntimeError("this torch has no torch.ao.quantization.quantize_dynamic; "
+                           "use precision='fp32'") from exc
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                dtype=torch.qint8)

@@ -47,6 +47,7 @@ __all__ = [
     "Speller",
     "compile_pattern",
     "index_for",
+    "leftmost_longest",
     "lexicon_names",
     "load_lexicon",
     "parse_lexicon",
@@ -86,6 +87,10 @@ class _Item(NamedTuple):
     first: frozenset[Key]  # keys a match can start with
     nullable: bool  # the item can match no token (optional, gap, anchors)
     gap: bool = False
+    #: The exact words one of which this item is (None if it can be anything else).
+    words: frozenset[str] | None = None
+    #: For a sequence: exact words one of which every match contains (None if unknown).
+    required: frozenset[str] | None = None
 
 
 class _PatternParser:
@@ -124,7 +129,11 @@ class _PatternParser:
             first |= item.first
             if not item.nullable:
                 break
-        return _Item("".join(i.regex for i in items), frozenset(first), all(i.nullable for i in items))
+        # The last word every match must contain: a cheap filter before running the regex.
+        required = next((i.words for i in reversed(items) if not i.nullable and i.words), None)
+        nullable = all(i.nullable for i in items)
+        words = items[0].words if len(items) == 1 else None
+        return _Item("".join(i.regex for i in items), frozenset(first), nullable, False, words, required)
 
     def item(self) -> _Item:
         char = self.text[self.pos]
@@ -151,6 +160,9 @@ class _PatternParser:
             regex = "(?:" + "|".join(a.regex for a in alternatives) + ")"
             first = frozenset().union(*(a.first for a in alternatives))
             nullable = any(a.nullable for a in alternatives)
+            words = None
+            if all(a.words for a in alternatives):
+                words = frozenset().union(*(a.words for a in alternatives))
         else:
             word = re.match(r"\w+", self.text[self.pos :])
             if word is None:
@@ -158,17 +170,19 @@ class _PatternParser:
             self.pos += len(word.group())
             regex = re.escape(word.group())
             key: Key = ("w", word.group())
+            words = frozenset([word.group()])
             if self.pos < len(self.text) and self.text[self.pos] == "*":
                 self.pos += 1
                 regex += r"\w*"
                 key = ("p", word.group())
+                words = None
             regex = "(?:" + regex + " )"
             first, nullable = frozenset([key]), False
         if self.pos < len(self.text) and self.text[self.pos] == "?":
             self.pos += 1
             regex += "?"
             nullable = True
-        return _Item(regex, first, nullable)
+        return _Item(regex, first, nullable, False, words)
 
 
 def compile_pattern(pattern: str) -> str:
@@ -234,17 +248,33 @@ class LexiconIndex:
             candidates = [self._candidates(w) for w in words]
         canonical = text.canonical
         offsets = text.canonical_starts
+        present = set(words)
         sections = self._sections
         found: dict[int, list[Match]] = {}
         for position, cands in enumerate(candidates):
             for sid, number in cands:
                 compiled = sections[sid].compiled[number]
+                if compiled.required is not None and compiled.required.isdisjoint(present):
+                    continue
                 m = compiled.regex.match(canonical, offsets[position])
                 if m is not None:
                     last = bisect_right(offsets, m.end() - 1) - 1
                     found.setdefault(sid, []).append(Match(compiled.entry, position, last))
         text.scan_owner, text.scan_sections, text.scan_result = self, len(sections), found
         return found
+
+
+def leftmost_longest(found: list[Match]) -> list[Match]:
+    """The non-overlapping matches among ``found``: leftmost first, then the longest."""
+    if len(found) < 2:
+        return found
+    kept = []
+    last_taken = -1
+    for match in sorted(found, key=lambda m: (m.first, -m.last)):
+        if match.first > last_taken:
+            last_taken = match.last
+            kept.append(match)
+    return kept
 
 
 _INDEXES: dict[str, LexiconIndex] = {}
@@ -264,6 +294,8 @@ class _Compiled(NamedTuple):
     entry: Entry
     regex: re.Pattern[str]
     first: frozenset[Key]
+    #: Exact words one of which every match contains (a filter), or None.
+    required: frozenset[str] | None
 
 
 class Section:
@@ -274,10 +306,19 @@ class Section:
         compiled = []
         for entry in entries:
             item = _PatternParser(entry.pattern).parse()
-            compiled.append(_Compiled(entry, re.compile(r"(?<![^ ])" + item.regex), item.first))
+            compiled.append(_Compiled(entry, re.compile(r"(?<![^ ])" + item.regex), item.first, item.required))
         self.compiled: tuple[_Compiled, ...] = tuple(compiled)
         self._index = index
         self._sid = index.add(self) if entries else -1
+
+    @property
+    def sid(self) -> int:
+        """This section's id in its index (-1 when it has no entry)."""
+        return self._sid
+
+    @property
+    def index(self) -> LexiconIndex:
+        return self._index
 
     def matches(self, text: TokenizedText) -> list[Match]:
         """Every match in ``text``, overlapping ones included, in token order."""
@@ -287,14 +328,7 @@ class Section:
 
     def finditer(self, text: TokenizedText) -> Iterator[Match]:
         """The non-overlapping matches in ``text``: leftmost first, then the longest."""
-        found = self.matches(text)
-        if len(found) > 1:
-            found = sorted(found, key=lambda m: (m.first, -m.last))
-        last_taken = -1
-        for match in found:
-            if match.first > last_taken:
-                last_taken = match.last
-                yield match
+        return iter(leftmost_longest(self.matches(text)))
 
     def search(self, text: TokenizedText) -> Match | None:
         """The first (leftmost, longest) match, or ``None``."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from .base import REGISTRY, Finding, Hit, History, SignalSpec, TurnInput, register, signals_of
+from .base import REGISTRY, Finding, Hit, History, SignalSpec, Span, TurnInput, register, signals_of
 from .resources import LanguagePack
 
 from . import friction, requests  # noqa: E402,F401  (registers the signals)
@@ -24,6 +24,7 @@ __all__ = [
     "History",
     "LanguagePack",
     "SignalSpec",
+    "Span",
     "TurnInput",
     "register",
     "signals_of",

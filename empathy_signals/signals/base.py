@@ -12,13 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..schema import Evidence
 from ..text import TokenizedText
 
 if TYPE_CHECKING:  # pragma: no cover
     from .resources import LanguagePack
 
-__all__ = ["Finding", "Hit", "History", "SignalSpec", "TurnInput", "REGISTRY", "register", "signals_of"]
+__all__ = ["REGISTRY", "Finding", "Hit", "History", "SignalSpec", "Span", "TurnInput", "register", "signals_of"]
+
+
+class Span(NamedTuple):
+    """Where evidence is: the fields of :class:`~empathy_signals.schema.Evidence`, cheap to make."""
+
+    turn: int
+    start: int
+    end: int
+    text: str
+    source: str
 
 
 class Hit(NamedTuple):
@@ -30,11 +39,9 @@ class Hit(NamedTuple):
     weight: float = 1.0
     label: str = ""  # e.g. the emotion or topic the hit counts for
 
-    def evidence(self, turn: TurnInput) -> Evidence:
+    def evidence(self, turn: TurnInput) -> Span:
         start, end = turn.text.span(self.first, self.last)
-        return Evidence(
-            turn=turn.index, start=start, end=end, text=turn.text.original[start:end], source=self.source
-        )
+        return Span(turn.index, start, end, turn.text.original[start:end], self.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +55,7 @@ class History:
     #: Canonical texts of the last few bot turns, most recent last.
     bot_turns: tuple[str, ...] = ()
     #: Bot turns among the last few that said they did not understand, as evidence.
-    bot_failures: tuple[Evidence, ...] = ()
+    bot_failures: tuple[Span, ...] = ()
     #: The last bot turn repeated the one before it (the bot is looping).
     bot_repeated: bool = False
     #: Indices of turns with an explicit human request so far (the last few).
@@ -83,7 +90,7 @@ class Finding:
     scores: dict[str, float] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
     #: Evidence in *earlier* turns (e.g. the bot turns that failed), carried by the history.
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,14 @@ valence of the other words (negative words feed frustration, positive words joy;
 from intensity cues (boosters, capitals, "!!!"). Each emotion's raw evidence ``r`` maps
 to ``1 - exp(-r)``; ``neutral = 1 - max(other emotions)``.
 
+Derived lexicons (``valence_derived.tsv``, ``emotion_derived.tsv``; smoothed, shrunk
+log-odds fitted on train-OK data by ``models/lexicons/derive_weights.py``) are blended in
+when the per-word table is built: a word of the vendored lexicon gets
+``(1 - b) * vendored + b * derived`` (:data:`DERIVED_VALENCE_BLEND`), a word it lacks gets
+the derived valence; care.txt words, boosters and negators are never changed. A word that
+``emotion.txt`` does not list adds ``gain * log-odds`` of raw evidence to each emotion it
+is associated with (:data:`DERIVED_EMOTION_GAIN`), unless negated.
+
 Resources (lexicons and the per-word table) are built once per language through
 :meth:`LanguagePack.resource`; each turn is one dictionary lookup per token plus one
 regular-expression scan for multi-word phrases.
@@ -103,6 +111,22 @@ JOY_PER_POSITIVE_VALENCE = 0.08
 #: Raw strength of an emoji listed with an emotion in emoji.tsv.
 EMOJI_EMOTION = 1.0
 
+# ---------------------------------------------------------------- derived-lexicon constants
+# Chosen by 5-fold cross-validation inside the *train* split of the fitting data (XED FR
+# projections for French, GoEmotions train for English; both train OK), never on eval-only
+# data; see the header of each derived file and models/lexicons/derive_weights.py.
+
+#: Share of the derived valence where the vendored lexicon also has the word:
+#: ``(1 - b) * vendored + b * derived``. Words the vendored lexicon lacks take the derived
+#: valence as is (0 here still fills those gaps; a language without a derived file is unchanged).
+DERIVED_VALENCE_BLEND = {"fr": 0.5, "en": 0.0}
+#: Raw emotion evidence per unit (nat) of derived log-odds, for words that emotion.txt does
+#: not list (0 turns derived emotions off).
+DERIVED_EMOTION_GAIN = {"fr": 0.5, "en": 0.0}
+#: Derived valence files per language are used only when this is True for the language
+#: (English keeps the vendored VADER lexicon unless derivation helped in cross-validation).
+USE_DERIVED = {"fr": True, "en": False}
+
 _INTENSE = frozenset({"anger", "frustration"})
 _EMOTION_LABELS = tuple(e for e in EMOTIONS if e != "neutral")
 
@@ -119,7 +143,10 @@ _PUNCT = 256
 _EMOTION = 512
 _CARE_PHRASE = 1024  # a care or vendored phrase may start at this word
 _EMOTION_PHRASE = 2048  # a multi-word emotion entry may start at this word
+_DERIVED = 4096  # derived emotion evidence (emotion_derived.tsv)
 _STOP = _PUNCT  # negation and boosters never cross clause punctuation
+#: Function words the derived lexicons never change (their role is a rule, not a valence).
+_FUNCTION = _BOOSTER | _NEGATOR | _NE_NEGATOR | _NE | _POST_NEGATOR | _BARE_POST_NEGATOR | _CONTRAST | _PUNCT
 
 _BOOSTER_SECTIONS = {
     "negator": _NEGATOR,
@@ -145,6 +172,8 @@ class _Rec:
     source: str = ""
     boost: float = 0.0
     emotions: tuple[tuple[str, float, str], ...] = ()
+    #: Derived emotion evidence (label, raw strength, source); only for words without emotions.
+    derived: tuple[tuple[str, float, str], ...] = ()
 
 
 class _Tables:
@@ -282,10 +311,20 @@ class _Tables:
         for word, rec in words.items():
             rec[0] |= self._phrase_prefix_flags(word)
 
-        self._table = {
+        self._base = {
             w: _Rec(r[0], r[1] if r[0] & _VALENCE else 0.0, r[2], r[3], tuple(r[4])) for w, r in words.items()
         }
+        # 7. derived lexicons, blended over the table above
+        self._table: dict[str, _Rec] = self._base
         self.cache: dict[str, _Rec | None] = dict(self._table)
+        if USE_DERIVED.get(language, False):
+            derived_valence, derived_emotions = _load_derived(language)
+            self.set_derived(
+                derived_valence,
+                derived_emotions,
+                blend=DERIVED_VALENCE_BLEND.get(language, 0.0),
+                gain=DERIVED_EMOTION_GAIN.get(language, 0.0),
+            )
 
         # 5. emoji (language-independent file)
         self.emoji: dict[str, tuple[float, str, str]] = {}
@@ -295,6 +334,45 @@ class _Tables:
                 char, valence, label = line.split("\t")
                 self.emoji[char] = (float(valence), label if label != "-" else "", f"emoji.tsv:{number}")
         self.emoji_re = re.compile("[" + "".join(re.escape(c) for c in self.emoji) + "]")
+
+    def set_derived(
+        self,
+        valence: dict[str, tuple[float, str]],
+        emotions: dict[str, list[tuple[str, float, str]]],
+        *,
+        blend: float,
+        gain: float,
+    ) -> None:
+        """Rebuild the per-word table from the lexicons plus derived weights.
+
+        ``valence`` maps a folded word to (valence on the VADER scale, source);
+        ``emotions`` maps it to (emotion, log-odds in nats, source) items. ``blend`` is
+        :data:`DERIVED_VALENCE_BLEND`, ``gain`` :data:`DERIVED_EMOTION_GAIN`. Called once
+        at build time (and by the cross-validation of ``derive_weights.py``).
+        """
+        table = dict(self._base)
+        for word in valence.keys() | emotions.keys():
+            base = table.get(word)
+            if base is None:
+                base = self._by_prefix(word) or _Rec(0)
+            flags = base.flags
+            if flags & _FUNCTION:
+                continue
+            value, source, derived = base.valence, base.source, ()
+            hit = valence.get(word)
+            if hit is not None and "care.txt" not in source:
+                if flags & _VALENCE:
+                    value = (1.0 - blend) * value + blend * hit[0]
+                    source = f"{source}+{hit[1]}" if blend else source
+                else:
+                    value, source = hit
+                    flags |= _VALENCE
+            if gain and not flags & _EMOTION and word in emotions:
+                derived = tuple((label, gain * weight, where) for label, weight, where in emotions[word])
+                flags |= _DERIVED
+            table[word] = _Rec(flags, value, source, base.boost, base.emotions, derived)
+        self._table = table
+        self.cache = dict(table)
 
     def lookup(self, word: str) -> _Rec | None:
         """Record of a word not in the table: prefix entries, else elongation variants."""
@@ -342,6 +420,26 @@ class _Tables:
             if hit is not None:
                 return hit
         return None
+
+
+def _load_derived(language: str) -> tuple[dict[str, tuple[float, str]], dict[str, list[tuple[str, float, str]]]]:
+    """``<language>/valence_derived.tsv`` and ``emotion_derived.tsv``; empty if absent."""
+    root = resources.files("empathy_signals.lexicons").joinpath(language)
+    valence: dict[str, tuple[float, str]] = {}
+    emotions: dict[str, list[tuple[str, float, str]]] = {}
+    path = root.joinpath("valence_derived.tsv")
+    if path.is_file():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line and not line.startswith("#"):
+                word, value = line.split("\t")[:2]
+                valence[word] = (float(value), f"{language}/valence_derived.tsv:{number}")
+    path = root.joinpath("emotion_derived.tsv")
+    if path.is_file():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line and not line.startswith("#"):
+                word, label, value = line.split("\t")[:3]
+                emotions.setdefault(word, []).append((label, float(value), f"{language}/emotion_derived.tsv:{number}"))
+    return valence, emotions
 
 
 def _simple_words(pattern: str) -> list[tuple[str, bool]] | None:
@@ -649,7 +747,7 @@ def emotion(turn: TurnInput) -> Finding:
                 shouted_words += tok.shouted
     for i in range(n):
         rec = recs[i]
-        if rec is None or i in consumed or not rec.flags & (_EMOTION | _VALENCE):
+        if rec is None or i in consumed or not rec.flags & (_EMOTION | _VALENCE | _DERIVED):
             continue
         negated = _negator_before(recs, i) >= 0
         if rec.flags & _EMOTION and not negated:
@@ -667,6 +765,11 @@ def emotion(turn: TurnInput) -> Finding:
                 label = "joy"
             raw[label] += weight
             hits.append(Hit(i, i, rec.source, weight, label))
+        if rec.derived and not negated:
+            for label, strength, source in rec.derived:
+                weight = strength * _intensity(recs, tokens, i, label, caps=caps)
+                raw[label] += weight
+                hits.append(Hit(i, i, source, weight, label))
 
     if not original.isascii():
         for m in tables.emoji_re.finditer(original):

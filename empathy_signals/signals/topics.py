@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from math import prod
 
-from ..lexicons import Section
+from ..lexicons import LexiconIndex, Section, leftmost_longest
 from ..schema import TOPICS
 from ..text import CLAUSE_PUNCTUATION, TokenizedText
 from .base import Finding, Hit, TurnInput, register
@@ -106,6 +106,8 @@ _CLAUSE_WORDS = {
 # offsets are those of the original text. Digit groups of exactly three after a space, dot,
 # comma or apostrophe are thousands ("10 000", "10.000", "10,000"); a group of one or two
 # digits is a decimal part.
+#: A digit: the only way an amount can be there (the amount regex runs only then).
+_AMOUNT_HINT = re.compile(r"\d")
 _AMOUNT_RE = re.compile(
     r"""
     (?<![\w.,])
@@ -139,6 +141,8 @@ class _Topic:
 class _Tables:
     """Everything the signal needs for one language, built once per :class:`LanguagePack`."""
 
+    #: The lexicon index every topic section is in (None if no topic has an entry).
+    index: LexiconIndex | None
     topics: tuple[_Topic, ...]
     negators: frozenset[str]
     not_negating_before: dict[str, frozenset[str]]
@@ -158,7 +162,9 @@ def _tables(turn: TurnInput) -> _Tables:
             topics.append(
                 _Topic(topic, lexicon.section("match"), lexicon.section("exclude"), negatable)
             )
+        indexes = {t.match.index for t in topics if t.match.sid >= 0}
         return _Tables(
+            index=indexes.pop() if len(indexes) == 1 else None,
             topics=tuple(topics),
             negators=_NEGATORS.get(language, frozenset()),
             not_negating_before=_NOT_NEGATING_BEFORE.get(language, {}),
@@ -198,7 +204,7 @@ def _large_amounts(text: TokenizedText) -> list[tuple[int, int]]:
         if value < LARGE_AMOUNT_MIN:
             continue
         start, end = m.span()
-        covered = [i for i, t in enumerate(text.tokens) if t.start < end and t.end > start]
+        covered = [i for i, (a, b) in enumerate(zip(text.starts, text.ends)) if a < end and b > start]
         if covered:
             found.append((covered[0], covered[-1]))
     return found
@@ -240,18 +246,20 @@ def sensitive_topics(turn: TurnInput) -> Finding:
     words = text.words
     hits: list[Hit] = []
     negated_topics: set[str] = set()
+    # One scan of the turn serves every topic: only topics with a match are looked at.
+    found = tables.index.scan(text) if tables.index is not None else {}
+    amounts = _large_amounts(text) if _AMOUNT_HINT.search(text.folded) else []
     for spec in tables.topics:
         # Non-overlapping matches (leftmost, then longest); every exclude match counts.
         spans = [
-            (m.first, m.last, m.entry.source, m.entry.weight) for m in spec.match.finditer(text)
+            (m.first, m.last, m.entry.source, m.entry.weight)
+            for m in leftmost_longest(found.get(spec.match.sid, []))
         ]
         if spec.topic == "large_purchase":
-            spans += [
-                (f, l, LARGE_AMOUNT_SOURCE, LARGE_AMOUNT_WEIGHT) for f, l in _large_amounts(text)
-            ]
+            spans += [(f, l, LARGE_AMOUNT_SOURCE, LARGE_AMOUNT_WEIGHT) for f, l in amounts]
         if not spans:
             continue
-        excluded = [(e.first, e.last) for e in spec.exclude.matches(text)]
+        excluded = [(e.first, e.last) for e in found.get(spec.exclude.sid, [])]
         for first, last, source, weight in spans:
             if any(e_first <= last and first <= e_last for e_first, e_last in excluded):
                 continue
