@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -52,7 +52,7 @@ turns = st.lists(
 SIGNALS = ("human_request", "topics", "sentiment", "emotion", "friction")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _detector(policy_json: str | None) -> Detector:
     return Detector(None if policy_json is None else Policy.model_validate_json(policy_json))
 

@@ -6,6 +6,7 @@ import json
 from importlib import resources
 
 import pytest
+from pydantic import ValidationError
 
 from empathy_signals import Detector, Policy
 from empathy_signals.errors import EmpathySignalsError, PolicyError
@@ -214,7 +215,7 @@ def test_non_utf8_file_is_a_policy_error(tmp_path):
 
 def test_policies_are_frozen():
     policy = Policy.default()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         policy.text_only = True  # type: ignore[misc]
 
 

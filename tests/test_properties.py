@@ -7,7 +7,6 @@ import time
 from functools import lru_cache
 
 import pytest
-
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 

@@ -210,6 +210,18 @@ NEGATED = [
     ("without an agent", "en"),
     ("no human needed", "en"),
     ("I want to cancel without talking to an agent", "en"),  # regression: wrong before d7c1a82
+    ("I'd rather not talk to an agent", "en"),
+    ("no thanks, I don't want an agent", "en"),
+    ("je ne veux pas vraiment parler à un conseiller", "fr"),
+    ("sans passer par un conseiller", "fr"),
+    ("ne me passez pas de conseiller", "fr"),
+    ("je ne vous demande pas un conseiller, je veux juste ma facture", "fr"),
+    xfail("I don't really need an agent", "en", reason="en: an adverb between 'don't' and 'need' breaks the negation cue"),
+    xfail("I do not even want an agent", "en", reason="en: an adverb between 'do not' and 'want' breaks the negation cue"),
+    xfail("don't transfer me to an agent", "en", reason="en: a negated imperative ('don't transfer/connect') is not a negation cue"),
+    xfail("please don't connect me to a human", "en", reason="en: a negated imperative ('don't transfer/connect') is not a negation cue"),
+    xfail("je préfère ne pas parler à un conseiller", "fr", reason="fr: 'ne pas' + infinitive is not a negation cue"),
+    xfail("ne me transférez pas à un conseiller", "fr", reason="fr: a negated imperative ('ne me transférez pas') is not a negation cue"),
 ]
 
 
@@ -238,6 +250,19 @@ NOT_NEGATED = [
     ("je veux parler à un humain et pas à un robot", "fr", "humain"),
     ("je ne veux pas attendre passez-moi un conseiller", "fr", "conseiller"),  # regression: wrong before d7c1a82
     ("I don't want to wait get me an agent", "en", "agent"),  # regression: wrong before d7c1a82
+    ("sans attendre, passez-moi un conseiller", "fr", "conseiller"),
+    ("sans attendre passez-moi un conseiller", "fr", "conseiller"),
+    ("I don't want a bot, I want a human", "en", "human"),
+    ("I don't want to talk to an agent, I want to talk to a supervisor", "en", "supervisor"),
+    ("without delay, get me an agent", "en", "agent"),
+    ("I've been without internet for 3 days, get me an agent", "en", "agent"),
+    ("je ne veux pas d'un robot, je veux un humain", "fr", "humain"),
+    xfail(
+        "je ne veux pas de robot mais un conseiller",
+        "fr",
+        "conseiller",
+        reason="fr: 'pas de robot mais un conseiller': the negation of 'robot' reaches past 'mais'",
+    ),
 ]
 
 

@@ -441,6 +441,7 @@ class Speller:
             for variant in {key, *self._deletes(key)}:
                 index.setdefault(variant, set()).add(key)
         self._index = index
+        self._longest = max(map(len, self.keywords), default=0)
         self._cache: dict[str, str] = {}
 
     @staticmethod
@@ -466,8 +467,8 @@ class Speller:
         return fixed
 
     def _correct(self, word: str) -> str:
-        if word in self.keywords or not word.isalpha() or len(word) < 3:
-            return word
+        if word in self.keywords or len(word) < 3 or len(word) > self._longest + 1 or not word.isalpha():
+            return word  # a word longer than every key word plus one letter is one edit from none
         # The word lacks one letter of a key word ("spak" -> "speak", "wth" -> "with").
         candidates = {k for k in self._index.get(word, ()) if len(k) == len(word) + 1}
         for variant in self._deletes(word):
