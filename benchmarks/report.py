@@ -345,6 +345,10 @@ def gate_section(spread: dict | None, baseline: dict | None) -> list[str]:
            f"(`benchmarks/results/baseline_quick.json`) by more than **{check.MARGIN:.0%}**; the streaming "
            f"ratio may also never exceed {check.STREAMING_LIMIT}. Absolute times are not gated."), ""]
     if baseline:
+        made = baseline.get("baseline_from")
+        if made:
+            out += [(f"The baseline holds the {made['how']} over {made['runs']} quick runs; "
+                    "`python benchmarks/run.py` explains how to make a new one."), ""]
         out += table(["gated ratio", "baseline", "fails above"],
                      [[k, f(v), f(max(v * (1 + check.MARGIN), check.STREAMING_LIMIT) if k.startswith("streaming")
                                   else v * (1 + check.MARGIN))] for k, v in baseline.get("gated_ratios", {}).items()])

@@ -6,7 +6,15 @@ Usage (from the project root)::
                                                              # results/{speed,quality}_full.json,
                                                              # docs/benchmarks.md, docs/img/*.png
     python benchmarks/run.py --profile quick --suite speed --check    # CI: ~1-2 min, gated
-    python benchmarks/run.py --profile quick --suite speed --update-baseline  # new baseline
+
+A new baseline for the gate (after a deliberate speed change): five quick runs, then the median
+of each ratio (``check.py`` explains the margin)::
+
+    for i in 1 2 3 4 5; do python benchmarks/run.py --profile quick --suite speed --out /tmp/q$i; done
+    python benchmarks/check.py --make-baseline /tmp/q*/speed_quick.json
+    python benchmarks/check.py --spread /tmp/q*/speed_quick.json > benchmarks/results/quick_spread.json
+
+(``--update-baseline`` writes one run as the baseline.)
 
 Options: ``--data PATH`` (default ``../shared/data``; the quality suite skips cleanly and the
 speed suite falls back to generated turns when it is absent), ``--out DIR`` (default

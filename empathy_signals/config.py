@@ -1,8 +1,9 @@
 """Policy: which signals run, their weights in the fused logit, thresholds and overrides.
 
 A policy is data. It reads from and writes to TOML (``Policy.load`` / ``Policy.dump``) and
-round-trips exactly; the defaults ship as ``empathy_signals/data/default_policy.toml``.
-Every hand-set weight there carries a comment saying what it means.
+round-trips exactly; the defaults ship as ``empathy_signals/data/default_policy.toml``, with
+a comment on every hand-set weight, and ``Policy()`` equals ``Policy.default()`` (a test
+keeps the two in step).
 """
 
 from __future__ import annotations
@@ -37,8 +38,19 @@ class Weights(_Strict):
     human_request_repeat_gain: float = 0.5
     #: Applied to ``max(0, -valence)``: only negativity raises the score.
     negative_valence: float = 1.2
-    emotion: dict[str, float] = Field(default_factory=dict)
-    topics: dict[str, float] = Field(default_factory=dict)
+    emotion: dict[str, float] = Field(
+        default_factory=lambda: {
+            "anger": 1.6, "frustration": 1.4, "sadness": 0.6, "fear": 0.8,
+            "confusion": 0.5, "joy": -0.6, "gratitude": -0.8, "neutral": 0.0,
+        }
+    )
+    topics: dict[str, float] = Field(
+        default_factory=lambda: {
+            "self_harm": 5.0, "bereavement": 1.5, "health": 0.8, "financial_hardship": 1.2,
+            "fraud_security": 1.5, "legal_threat": 2.0, "complaint": 1.2, "cancellation": 0.8,
+            "vulnerability": 1.5, "large_purchase": 0.8, "account_change": 0.8,
+        }
+    )
     friction: float = 2.0
     #: Applied to ``arousal - prosody_neutral``: a voice above the caller's usual arousal raises the score.
     prosody_arousal: float = 2.0
@@ -80,7 +92,10 @@ class Overrides(_Strict):
     #: Topics that escalate at once and are never released (self-harm, crisis).
     escalate_topics: tuple[str, ...] = ("self_harm",)
     #: Topics where the customer should at least be offered a human.
-    offer_topics: tuple[str, ...] = ()
+    offer_topics: tuple[str, ...] = (
+        "bereavement", "health", "financial_hardship", "fraud_security", "legal_threat",
+        "complaint", "vulnerability", "large_purchase", "account_change",
+    )
     #: Explicit human requests that offer a human (1: the first request) ...
     offer_on_request_count: int = Field(1, ge=1)
     #: ... and that escalate (2: the second request).

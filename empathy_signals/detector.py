@@ -14,6 +14,7 @@ decision), so ``session.add`` costs the same at turn 1,000 as at turn 10.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from . import explain
 from .config import Policy
 from .errors import InputError, ModelError
-from .fusion import TOPIC_MEMORY, Contributions, DecisionState, Override, TurnValues, combine, severity, sigmoid
+from .fusion import MIN_CONTRIBUTION, TOPIC_FADE, TOPIC_MEMORY, Contributions, DecisionState, Override, TurnValues, combine, severity, sigmoid
 from .language import LanguageVote, detect
 from .lexicons import Speller, load_lexicon
 from .schema import (
@@ -183,6 +184,9 @@ class Session:
         self._request_evidence: deque[Span] = deque(maxlen=REQUEST_EVIDENCE_KEPT)
         self._request_count = 0
         self._topic_peaks: dict[str, tuple[float, Span | None]] = {}
+        #: The customer turn (counted from 0) at which each topic peaked; and turns so far.
+        self._topic_seen: dict[str, int] = {}
+        self._customer_turns = 0
         self._state = DecisionState()
         bias = self.policy.weights.bias
         #: Score, decision, logit, bias and reasons of the last customer turn (agent and bot turns carry them).
@@ -295,7 +299,11 @@ class Session:
         findings = dict.fromkeys(_FAMILIES, _NOTHING)
         if not empty:
             for family, spec in self.detector.active_signals:
-                findings[family] = spec.fn(turn)
+                if family == "friction":  # friction also sees this turn's valence
+                    history = replace(turn.history, valences=(*turn.history.valences, findings["sentiment"].score))
+                    findings[family] = spec.fn(replace(turn, history=history))
+                else:
+                    findings[family] = spec.fn(turn)
 
         # human requests: counted per session
         request = findings["human_request"]
@@ -307,8 +315,10 @@ class Session:
         topic_finding = findings["topics"]
         topics_now = topic_finding.scores
         topic_values = dict(topics_now)
-        for topic, (peak, _) in self._topic_peaks.items():
-            topic_values[topic] = max(topics_now.get(topic, 0.0), TOPIC_MEMORY * peak)
+        for topic, (peak, span) in self._topic_peaks.items():
+            remembered = TOPIC_MEMORY * peak * TOPIC_FADE ** (self._customer_turns - self._topic_seen[topic] - 1)
+            if remembered >= MIN_CONTRIBUTION:
+                topic_values[topic] = max(topics_now.get(topic, 0.0), remembered)
         sentiment, emotion, friction = findings["sentiment"], findings["emotion"], findings["friction"]
         usable_prosody = prosody is not None and not prosody.neutral_reason
         values = TurnValues(
@@ -342,8 +352,10 @@ class Session:
         # remember, for the next turns (bounded)
         for hit in topic_finding.hits:
             topic_score = topics_now.get(hit.label, 0.0)
-            if topic_score > self._topic_peaks.get(hit.label, (0.0, None))[0]:
+            if topic_score >= values.topics.get(hit.label, 0.0):  # a fresh peak
                 self._topic_peaks[hit.label] = (topic_score, hit.evidence(turn))
+                self._topic_seen[hit.label] = self._customer_turns
+        self._customer_turns += 1
         if not empty:
             self._customer_words.append(content_words(text))
             self._valences.append(sentiment.score)
@@ -423,8 +435,7 @@ class Session:
         names = explain.EMOTION_NAMES[language]
         listed = ", ".join(f"{names[e]} {values.emotions[e]:.2f}" for e in shown) or "-"
         evidence = [h.evidence(turn) for h in finding.hits if h.label in shown][:3]
-        key = "emotion" if value > 0 else "emotion_positive"
-        return explain.message(language, key, emotions=listed), evidence
+        return explain.message(language, "emotion", emotions=listed), evidence
 
     def _explain_topics(self, language, finding, turn, values, value, prosody):
         names = explain.TOPIC_NAMES[language]
@@ -457,11 +468,14 @@ class Session:
     def _rule_reason(self, language: str, rule: str, decision: str) -> dict[str, Any]:
         msg = explain.message
         if rule == "hysteresis":
+            calm = self._state.calm_turns
             text = msg(
                 language,
-                "hysteresis",
+                "hysteresis" if calm else "hysteresis_held",
                 decision=explain.decision_name(language, decision),
                 since=(self._state.held_since or 0) + 1,
+                calm=calm,
+                needed=self.policy.thresholds.release_after_turns,
             )
             return {"signal": "hysteresis", "contribution": 0.0, "message": text}
         if rule.startswith("override:topic:"):

@@ -62,7 +62,6 @@ _DECISIONS = {
 _TEMPLATES = {
     "fr": {
         "human_request": "Le client a demandé un conseiller {count} fois ({turns})",
-        "emotion_positive": "Émotion positive : {emotions}",
         "human_request_weak": "Le client évoque le service client ou un rappel ({turns})",
         "sentiment": "Ton négatif (valence {valence:+.2f})",
         "emotion": "Émotion perçue : {emotions}",
@@ -75,7 +74,8 @@ _TEMPLATES = {
         "override:repeated_human_request": "Escalade : le client a redemandé un conseiller",
         "override:human_request": "Le client a demandé un conseiller : le lui proposer",
         "override:topic": "Sujet à fort enjeu ({topic}) : proposer un conseiller",
-        "hysteresis": "Décision « {decision} » maintenue depuis le tour {since} (un tour calme ne suffit pas)",
+        "hysteresis": "Décision « {decision} » maintenue depuis le tour {since} : {calm} tour(s) calme(s) sur les {needed} qu'il faut pour la lever",
+        "hysteresis_held": "Décision « {decision} » maintenue depuis le tour {since}",
         "turns": "tour",
         "turns_plural": "tours",
         "and": "et",
@@ -87,7 +87,6 @@ _TEMPLATES = {
     },
     "en": {
         "human_request": "The customer asked for a human {count} {times} ({turns})",
-        "emotion_positive": "Positive emotion: {emotions}",
         "human_request_weak": "The customer mentions customer service or a call back ({turns})",
         "sentiment": "Negative tone (valence {valence:+.2f})",
         "emotion": "Emotion: {emotions}",
@@ -100,7 +99,8 @@ _TEMPLATES = {
         "override:repeated_human_request": "Escalate: the customer asked for a human again",
         "override:human_request": "The customer asked for a human: offer one",
         "override:topic": "High-stakes topic ({topic}): offer a human",
-        "hysteresis": "Decision '{decision}' held since turn {since} (one calm turn is not enough)",
+        "hysteresis": "Decision '{decision}' held since turn {since}: {calm} calm turn(s) of the {needed} needed to release it",
+        "hysteresis_held": "Decision '{decision}' held since turn {since}",
         "turns": "turn",
         "turns_plural": "turns",
         "and": "and",

@@ -20,8 +20,10 @@ __all__ = ["Contributions", "DecisionState", "Override", "TurnValues", "combine"
 
 #: Fraction of a request's weight that stays while earlier requests are still pending.
 PENDING_REQUEST_FRACTION = 0.5
-#: Fraction of a topic's earlier peak that stays in later turns of the session.
+#: Fraction of a topic's earlier peak that stays at the next customer turn ...
 TOPIC_MEMORY = 0.5
+#: ... and the factor it fades by with each further customer turn.
+TOPIC_FADE = 0.7
 #: Contributions smaller than this (in logit units) are dropped, from the logit too.
 MIN_CONTRIBUTION = 0.01
 
@@ -120,8 +122,8 @@ class DecisionState:
     def update(self, score: float, overrides: list[Override], policy: Policy, turn: int) -> tuple[str, str]:
         """Decision at ``turn`` and the rule that set it (``threshold``, ``override:*``, ``hysteresis``)."""
         decision, rule = decide(score, policy), "threshold"
-        for override in overrides:
-            if severity(override.decision) > severity(decision):
+        for override in overrides:  # an override that reaches the decision names it
+            if severity(override.decision) >= severity(decision) and override.decision != "continue":
                 decision, rule = override.decision, override.rule
             self.sticky = self.sticky or override.sticky
         if severity(decision) < severity(self.held):

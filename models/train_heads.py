@@ -143,6 +143,7 @@ class Embedder:
         self.tag = hashlib.sha256(
             (model.folder / "model.q4.safetensors").read_bytes()[:1 << 20]
             + (model.folder / "tokenizer.json").read_bytes()
+            + f"{model.precision}/{model.max_tokens}".encode()
         ).hexdigest()[:16]
         self.memo: dict[str, np.ndarray] = {}
 

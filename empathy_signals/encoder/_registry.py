@@ -5,7 +5,7 @@ ARTIFACT = "e5-small-fr-en"
 
 SHA256 = {
     "config.json": "876c5d95530a191e2a885dc8d10ece8e32adc3a509586e61894cd3d5ac04972a",
-    "heads.safetensors": "f877153be2d0c2b402b107effcf13743e78dedde3975c4e242e4800e9f5ec0db",
+    "heads.safetensors": "744762707e7541b0f9cdcafcb00b53b3438bdaafbb946efa8fc3a15545db5eaa",
     "model.q4.safetensors": "9f4088a1b193a939ee3bef11956102456c002a8bf12e3524c74bd64c995909fb",
     "tokenizer.json": "e3e71e626874601c84d25d1e1711a2f5140b306864f033ddc479fcb1a2a8f551",
     "tokenizer_config.json": "41d38774a810325d39f2b4b6af7bd9c859f845ed5ea5c923170b837ba980b0fe",

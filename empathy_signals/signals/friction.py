@@ -22,7 +22,7 @@ BOT_FAILURE_WEIGHT = 0.35
 BOT_FAILURE_CAP = 0.8
 #: Weight of the bot repeating its previous prompt.
 BOT_REPEAT_WEIGHT = 0.5
-#: Weight of a falling valence over the last three customer turns ending below this valence.
+#: Weight of a valence falling over the last three customer turns (this one included) to below this.
 WORSENING_WEIGHT = 0.3
 WORSENING_BELOW = -0.2
 #: Words this short are ignored when comparing turns ("je", "a", "le").
@@ -73,8 +73,8 @@ def friction(turn: TurnInput) -> Finding:
         parts["bot_failures"] = min(BOT_FAILURE_CAP, BOT_FAILURE_WEIGHT * len(history.bot_failures))
     if history.bot_repeated:
         parts["bot_repeats"] = BOT_REPEAT_WEIGHT
-    valences = history.valences[-2:]
-    if len(valences) == 2 and valences[0] > valences[1] and valences[1] < WORSENING_BELOW:
+    valences = history.valences[-3:]
+    if len(valences) == 3 and valences[0] > valences[1] > valences[2] and valences[2] < WORSENING_BELOW:
         parts["worsening"] = WORSENING_WEIGHT
     keep = 1.0
     for value in parts.values():

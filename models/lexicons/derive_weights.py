@@ -70,11 +70,13 @@ MAX_WORDS = 3000
 MAX_EMOTION_WORDS_PER_LABEL = 800
 
 # Candidate grids (cross-validated inside the train split).
-MIN_COUNTS = (2, 3, 5, 8)
-SHRINKAGES = (1.0, 3.0, 10.0, 30.0)
-SCALES = (0.5, 1.0, 2.0)  # VADER units per nat of log-odds
+# (A first run with min counts 2..8, shrinkage 1..30, scales 0.5..2 and gains 0.1..1 put
+# the optimum at the low edge of each grid; the grids were extended downwards.)
+MIN_COUNTS = (2, 3, 5)
+SHRINKAGES = (0.5, 1.0, 3.0, 10.0)
+SCALES = (0.25, 0.5, 1.0)  # VADER units per nat of log-odds
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
-GAINS = (0.0, 0.1, 0.25, 0.5, 1.0)
+GAINS = (0.0, 0.03, 0.05, 0.1, 0.25)
 
 XED_LABEL = re.compile(r"^\d(?:, ?\d)*$")
 XED = {"anger": 1, "anticipation": 2, "disgust": 3, "fear": 4, "joy": 5, "sadness": 6, "surprise": 7, "trust": 8}
@@ -229,16 +231,26 @@ class Evaluator:
         return [sentiment.emotion(TurnInput(0, self.tokens[r], self.language, self.pack)).scores for r in rows]
 
 
+def top_valence(weights: dict[str, float]) -> dict[str, float]:
+    """The MAX_WORDS words of largest |weight| (what the shipped file keeps)."""
+    return dict(sorted(weights.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:MAX_WORDS])
+
+
+def top_emotion(weights: dict[str, float]) -> dict[str, float]:
+    """The MAX_EMOTION_WORDS_PER_LABEL words of largest positive weight."""
+    best = sorted(((w, v) for w, v in weights.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    return dict(best[:MAX_EMOTION_WORDS_PER_LABEL])
+
+
 def valence_table(weights: dict[str, float], scale: float, source: str) -> dict[str, tuple[float, str]]:
-    return {w: (max(-4.0, min(4.0, scale * v)), source) for w, v in weights.items()}
+    return {w: (max(-4.0, min(4.0, scale * v)), source) for w, v in top_valence(weights).items()}
 
 
 def emotion_table(per_label: dict[str, dict[str, float]], source: str) -> dict[str, list[tuple[str, float, str]]]:
     out: dict[str, list[tuple[str, float, str]]] = {}
     for label, weights in per_label.items():
-        for w, v in weights.items():
-            if v > 0:
-                out.setdefault(w, []).append((label, v, source))
+        for w, v in top_emotion(weights).items():
+            out.setdefault(w, []).append((label, v, source))
     return out
 
 
@@ -317,7 +329,7 @@ def cross_validate(language, texts, labels, words, train_rows, tasks, evaluation
 def write_files(language, chosen, words, labels, train_rows, tasks, evaluation, header_common, out_dir) -> None:
     sets = task_sets(labels, tasks)
     polarity = log_odds(words, sets["polarity"], train_rows, min_count=chosen["min_count"], shrinkage=chosen["shrinkage"])
-    top = sorted(polarity.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:MAX_WORDS]
+    top = valence_table(polarity, chosen["scale"], "")
     lines = [
         *header_common,
         f"# hyper-parameters: min_count={chosen['min_count']} shrinkage={chosen['shrinkage']} "
@@ -329,7 +341,7 @@ def write_files(language, chosen, words, labels, train_rows, tasks, evaluation, 
         f"# entries: top {len(top)} words by |valence|",
         "# format: word<TAB>valence (-4..4, VADER scale); keys are folded words",
     ]
-    lines += [f"{w}\t{chosen['scale'] * v if abs(chosen['scale'] * v) <= 4 else math.copysign(4.0, v):.3f}" for w, v in sorted(top)]
+    lines += [f"{w}\t{v:.3f}" for w, (v, _) in sorted(top.items())]
     (out_dir / "valence_derived.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     emo_lines = [
@@ -345,8 +357,7 @@ def write_files(language, chosen, words, labels, train_rows, tasks, evaluation, 
     entries = []
     for lab in evaluation:
         weights = log_odds(words, sets[lab], train_rows, min_count=chosen["emotion_min_count"], shrinkage=chosen["emotion_shrinkage"])
-        best = sorted(((w, v) for w, v in weights.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
-        entries += [(w, lab, v) for w, v in best[:MAX_EMOTION_WORDS_PER_LABEL]]
+        entries += [(w, lab, v) for w, v in top_emotion(weights).items()]
     emo_lines += [f"{w}\t{lab}\t{v:.3f}" for w, lab, v in sorted(entries)]
     (out_dir / "emotion_derived.tsv").write_text("\n".join(emo_lines) + "\n", encoding="utf-8")
 
