@@ -26,10 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "models"))
 
-import _corpora as C  # noqa: E402
-import train_heads as T  # noqa: E402
+import _corpora as C
+import train_heads as T
 
-from empathy_signals.encoder import EMOTIONS, TextModel  # noqa: E402
+from empathy_signals.encoder import EMOTIONS, TextModel
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ Tasks
   session, language fixed to the set's): precision / recall / F1 on
   ``agent_request_en.csv`` rows with ``source_split == test``, overall and per source
   (bitext: template-generated, train OK; rasa-demo: eval only, never fitted on); French on
-  ``benchmarks/data/human_request_fr.jsonl``, an 80-row smoke set written by the project
+  ``benchmarks/data/human_request_fr.jsonl``, an 81-row smoke set (40 positives) written by the project
   before the detector was run on it (never tuned on; recall per kind of phrasing).
 * **Sentiment, emotion (anger), topics, prosody**: the owners' scripts run as subprocesses,
   their JSON collected (``quality_sentiment.py``: UMSAB val macro-F1 FR/EN with VADER on EN;
@@ -24,7 +24,7 @@ Tasks
   - ``airline_customer_service``: 1 = negative tweets whose reason is "Customer Service
     Issue", 0 = positive and neutral tweets (other negative reasons left out: whether a late
     flight needs a human is not in the labels);
-  - ``fr_smoke``: the French smoke set (80 rows: indicative only).
+  - ``fr_smoke``: the French smoke set (81 rows: indicative only).
   One-turn conversations leave the friction signal (which needs earlier turns) inert.
 * **Ablations**: the escalation-score proxies and the human-request sets again with each
   signal family switched off through ``Policy.signals`` (prosody and model are not exercised
@@ -170,7 +170,7 @@ def escalation_sets(data: Path | None, cfg: dict[str, Any]) -> dict[str, dict[st
         }
     rows = _data.fr_smoke()
     sets["fr_smoke"] = {"language": "fr", "texts": [r["text"] for r in rows], "labels": [r["label"] for r in rows],
-                        "proxy": "label = asks for a human (80-row French smoke set written by the project)"}
+                        "proxy": "label = asks for a human (81-row French smoke set written by the project)"}
     return sets
 
 

@@ -171,8 +171,8 @@ def xed_fr(data: Path, scorer: Scorer, results: dict) -> None:
         ("xed_fr_anger_auc_heldout", lambda s: s == "heldout",
          "held-out 20% split of models/lexicons/derive_weights.py: never used for fitting or choosing"),
         ("xed_fr_anger_auc_all_rows", lambda s: True,
-         "all rows, INCLUDING the 80% train split the derived French lexicons were fitted on "
-         "(comparable with the earlier 0.553, not a generalisation estimate)"),
+         ("all rows, INCLUDING the 80% train split the derived French lexicons were fitted on "
+          "(comparable with the earlier 0.553, not a generalisation estimate)")),
     ):
         idx = [i for i, s in enumerate(split) if keep(s)]
         labels = [int(1 in rows[i][1]) for i in idx]

@@ -2,10 +2,10 @@
 
 Usage (from the project root)::
 
-    python benchmarks/run.py --profile full                  # both suites, ~15 min; writes
+    python benchmarks/run.py --profile full                  # both suites, ~3-5 min; writes
                                                              # results/{speed,quality}_full.json,
                                                              # docs/benchmarks.md, docs/img/*.png
-    python benchmarks/run.py --profile quick --suite speed --check    # CI: ~1-2 min, gated
+    python benchmarks/run.py --profile quick --suite speed --check    # CI: ~30-60 s, gated
 
 A new baseline for the gate (after a deliberate speed change): five quick runs, then the median
 of each ratio (``check.py`` explains the margin)::

@@ -58,7 +58,7 @@ XLMR_BASE = {"vocab_size": 250002, "hidden_size": 768, "num_hidden_layers": 12, 
 SR = 16000
 
 PROFILES: dict[str, dict[str, Any]] = {
-    # CI: about a minute on the 2-core machine (the model load dominates).
+    # CI: 30-60 s on the shared 2-core machine.
     "quick": {"set_size": 300, "model_turns": 40, "audio_clips": 24, "stream_sessions": 3,
               "import_repeats": 3, "cli_conversations": 1000, "rss": ("no_model",)},
     "full": {"set_size": 3000, "model_turns": 300, "audio_clips": 80, "stream_sessions": 10,

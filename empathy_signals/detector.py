@@ -428,10 +428,11 @@ class Session:
 
     def _explain_emotion(self, language, finding, turn, values, value, prosody):
         weights = self.policy.weights.emotion
+        weighted = [e for e, s in values.emotions.items() if weights.get(e, 0.0) * s]
         shown = sorted(
-            (e for e, s in values.emotions.items() if abs(weights.get(e, 0.0) * s) >= EMOTION_REASON_MIN),
+            (e for e in weighted if abs(weights[e] * values.emotions[e]) >= EMOTION_REASON_MIN),
             key=lambda e: -values.emotions[e],
-        )
+        ) or sorted(weighted, key=lambda e: -abs(weights[e] * values.emotions[e]))[:1]
         names = explain.EMOTION_NAMES[language]
         listed = ", ".join(f"{names[e]} {values.emotions[e]:.2f}" for e in shown) or "-"
         evidence = [h.evidence(turn) for h in finding.hits if h.label in shown][:3]

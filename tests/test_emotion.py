@@ -138,3 +138,23 @@ def test_bounded_and_finite(text, language):
     n = len(tokenize(text).words)
     for hit in finding.hits:
         assert 0 <= hit.first <= hit.last < n and hit.label in EMOTIONS
+
+
+def test_derived_emotion_adds_weak_evidence_unless_negated():
+    tables = sentiment._tables_of("fr")
+    gain = sentiment.DERIVED_EMOTION_GAIN["fr"]
+    word = next(
+        w for w, rec in sorted(tables._table.items())
+        if rec.derived and any(lab == "anger" for lab, _, _ in rec.derived) and w.isalpha() and not rec.flags & sentiment._EMOTION
+    )
+    found = emo(word, "fr")
+    derived = [h for h in found.hits if h.source.startswith("fr/emotion_derived.tsv:")]
+    assert derived and found.detail["raw"]["anger"] > 0
+    assert all(0 < h.weight <= gain * 10 for h in derived)  # weak: gain * log-odds
+    negated = emo(f"ne {word} pas", "fr")  # the word is token 1
+    assert not [h for h in negated.hits if h.first == 1 and h.source.startswith("fr/emotion_derived.tsv:")]
+
+
+def test_emotion_txt_words_take_no_derived_evidence():
+    tables = sentiment._tables_of("fr")
+    assert all(not rec.derived for rec in tables._table.values() if rec.flags & sentiment._EMOTION)

@@ -12,8 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from empathy_signals.encoder import EMOTIONS, TOPICS, default_artifact_dir, verify_artifact
-from empathy_signals.encoder import _registry
+from empathy_signals.encoder import (
+    EMOTIONS,
+    TOPICS,
+    _registry,
+    default_artifact_dir,
+    verify_artifact,
+)
 from empathy_signals.encoder._artifact import REQUIRED_FILES, sha256_file
 from empathy_signals.encoder._q4 import dequantize_q4_0
 from empathy_signals.errors import InputError, ModelError

@@ -238,3 +238,68 @@ def test_long_tokens_are_cheap():
     finding = score(text, "fr")
     assert time.perf_counter() - started < 0.5
     assert finding.score < 0
+
+
+# ------------------------------------------------------------------ derived lexicons
+
+
+def _derived_header(language: str, name: str) -> str:
+    from importlib import resources
+
+    text = resources.files("empathy_signals.lexicons").joinpath(language, name).read_text(encoding="utf-8")
+    return "\n".join(line for line in text.splitlines() if line.startswith("#"))
+
+
+@pytest.mark.parametrize("name", ["valence_derived.tsv", "emotion_derived.tsv"])
+def test_derived_lexicons_carry_provenance_and_attribution(name):
+    from importlib import resources
+
+    header = _derived_header("fr", name)
+    for needed in ("# source: derived by models/lexicons/derive_weights.py", "# licence: CC BY 4.0",
+                   "# version:", "# input sha256:", "train split", "# seed:"):
+        assert needed in header, (name, needed)
+    licences = resources.files("empathy_signals.lexicons").joinpath("LICENSES", "XED-CC-BY-4.0.txt")
+    assert "CC BY 4.0" in licences.read_text(encoding="utf-8")
+    valence_derived, emotions_derived = sentiment._load_derived("fr")
+    assert 0 < len(valence_derived) <= 5000 and 0 < len(emotions_derived) <= 5000
+
+
+def test_derived_valence_fills_gaps_and_blends_but_never_overrides_care_or_rules():
+    # The shipped French tables leave the derived valence out (USE_DERIVED_VALENCE); the
+    # blending rules are checked on tables built with it.
+    derived, emotions = sentiment._load_derived("fr")
+    blend = sentiment.DERIVED_VALENCE_BLEND["fr"]
+    tables = sentiment._Tables("fr")
+    tables.set_derived(derived, emotions, blend=blend, gain=sentiment.DERIVED_EMOTION_GAIN["fr"])
+    filled = blended = 0
+    for word, (value, source) in derived.items():
+        base, rec = tables._base.get(word), tables._table.get(word)
+        if base is not None and base.flags & sentiment._FUNCTION:
+            assert rec == base  # boosters, negators, contrast untouched
+        elif base is not None and "care.txt" in base.source:
+            assert rec.valence == base.valence and rec.source == base.source
+        elif base is not None and base.flags & sentiment._VALENCE:
+            assert rec.valence == pytest.approx((1 - blend) * base.valence + blend * value)
+            assert source in rec.source
+            blended += 1
+        elif base is None and tables._by_prefix(word) is None:
+            assert rec.valence == value and rec.source == source
+            filled += 1
+    assert filled and blended
+    assert tables._table["pas"].flags & sentiment._NEGATOR
+
+
+def test_shipped_french_tables_use_derived_emotions_but_not_derived_valence():
+    tables = sentiment._tables_of("fr")
+    derived, _ = sentiment._load_derived("fr")
+    assert not sentiment.USE_DERIVED_VALENCE["fr"]
+    assert any(rec.derived for rec in tables._table.values())
+    assert all(
+        tables._table[w].valence == tables._base[w].valence for w in derived if w in tables._base
+    )
+
+
+def test_derived_valence_can_be_switched_off():
+    tables = sentiment._Tables("fr")
+    tables.set_derived({}, {}, blend=0.0, gain=0.0)
+    assert all(rec == tables._base[w] for w, rec in tables._table.items())

@@ -129,6 +129,12 @@ DERIVED_EMOTION_GAIN = {"fr": 0.03}
 #: Languages whose derived lexicon files are used. English has none yet: it keeps the
 #: vendored VADER lexicon (see models/lexicons/derive_weights.py --language en).
 USE_DERIVED = {"fr": True, "en": False}
+#: Whether the derived *valence* is used too (the derived emotions are, wherever
+#: USE_DERIVED). French: off. Blended in, it raised valence AUC on held-out XED but lowered
+#: UMSAB French macro-F1 from 0.527 to 0.464 (XED has no neutral class, and rare derived
+#: words tip neutral turns). Measured once on UMSAB, then switched off: see
+#: benchmarks/results/quality_sentiment*.json.
+USE_DERIVED_VALENCE = {"fr": False, "en": False}
 
 _INTENSE = frozenset({"anger", "frustration"})
 _EMOTION_LABELS = tuple(e for e in EMOTIONS if e != "neutral")
@@ -323,7 +329,7 @@ class _Tables:
         if USE_DERIVED.get(language, False):
             derived_valence, derived_emotions = _load_derived(language)
             self.set_derived(
-                derived_valence,
+                derived_valence if USE_DERIVED_VALENCE.get(language, False) else {},
                 derived_emotions,
                 blend=DERIVED_VALENCE_BLEND.get(language, 0.0),
                 gain=DERIVED_EMOTION_GAIN.get(language, 0.0),

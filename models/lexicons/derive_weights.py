@@ -52,10 +52,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from empathy_signals.signals import sentiment  # noqa: E402
-from empathy_signals.signals.base import TurnInput  # noqa: E402
-from empathy_signals.signals.resources import LanguagePack  # noqa: E402
-from empathy_signals.text import tokenize  # noqa: E402
+from empathy_signals.signals import sentiment
+from empathy_signals.signals.base import TurnInput
+from empathy_signals.signals.resources import LanguagePack
+from empathy_signals.text import tokenize
 
 #: Fixed seed: salts the split and fold hashes (no other randomness is involved).
 SEED = 20240611
@@ -332,11 +332,11 @@ def write_files(language, chosen, words, labels, train_rows, tasks, evaluation, 
     top = valence_table(polarity, chosen["scale"], "")
     lines = [
         *header_common,
-        f"# hyper-parameters: min_count={chosen['min_count']} shrinkage={chosen['shrinkage']} "
+        (f"# hyper-parameters: min_count={chosen['min_count']} shrinkage={chosen['shrinkage']} "
         f"scale={chosen['scale']} VADER units per nat (valence = scale * shrunk log-odds, clipped to -4..4); "
-        f"blend DERIVED_VALENCE_BLEND[{language!r}]={chosen['blend']} in sentiment.py",
-        f"# cross-validation (5 folds, train split only): valence ROC AUC {chosen['cv_valence_auc']} "
-        f"(vendored lexicons only: {chosen['cv_valence_auc_vendored_only']})",
+        f"blend DERIVED_VALENCE_BLEND[{language!r}]={chosen['blend']} in sentiment.py"),
+        (f"# cross-validation (5 folds, train split only): valence ROC AUC {chosen['cv_valence_auc']} "
+        f"(vendored lexicons only: {chosen['cv_valence_auc_vendored_only']})"),
         f"# task: polarity, positive {sorted(tasks['polarity'][0])} vs negative {sorted(tasks['polarity'][1])}",
         f"# entries: top {len(top)} words by |valence|",
         "# format: word<TAB>valence (-4..4, VADER scale); keys are folded words",
@@ -346,10 +346,10 @@ def write_files(language, chosen, words, labels, train_rows, tasks, evaluation, 
 
     emo_lines = [
         *header_common,
-        f"# hyper-parameters: min_count={chosen['emotion_min_count']} shrinkage={chosen['emotion_shrinkage']}; "
-        f"raw evidence = DERIVED_EMOTION_GAIN[{language!r}]={chosen['gain']} * weight in sentiment.py",
-        f"# cross-validation (5 folds, train split only): mean ROC AUC over {sorted(evaluation)} "
-        f"{chosen['cv_emotion_mean_auc']} (without derived emotions: {chosen['cv_emotion_mean_auc_without_derived_emotions']})",
+        (f"# hyper-parameters: min_count={chosen['emotion_min_count']} shrinkage={chosen['emotion_shrinkage']}; "
+        f"raw evidence = DERIVED_EMOTION_GAIN[{language!r}]={chosen['gain']} * weight in sentiment.py"),
+        (f"# cross-validation (5 folds, train split only): mean ROC AUC over {sorted(evaluation)} "
+        f"{chosen['cv_emotion_mean_auc']} (without derived emotions: {chosen['cv_emotion_mean_auc_without_derived_emotions']})"),
         "# tasks: " + "; ".join(f"{lab}: {sorted(tasks[lab][0])} vs rest" for lab in evaluation),
         f"# entries: per emotion, top {MAX_EMOTION_WORDS_PER_LABEL} words with a positive weight",
         "# format: word<TAB>emotion<TAB>weight (shrunk log-odds, nats, > 0)",
@@ -419,8 +419,8 @@ def main() -> int:
         *(f"# input sha256: {name} {digest}" for name, digest in inputs.items()),
         f"# {split_text}",
         f"# seed: {SEED} (salts the split and the cross-validation fold hashes); folds: {FOLDS}",
-        f"# tokens: folded and tokenised with empathy_signals.text.tokenize(...).words; alphabetic, 2+ letters; "
-        f"counted once per row; log-odds smoothing ALPHA={ALPHA}",
+        (f"# tokens: folded and tokenised with empathy_signals.text.tokenize(...).words; alphabetic, 2+ letters; "
+        f"counted once per row; log-odds smoothing ALPHA={ALPHA}"),
     ]
     out_dir = ROOT / "empathy_signals" / "lexicons" / args.language
     write_files(args.language, chosen, words, labels, train_rows, tasks, evaluation, header, out_dir)
