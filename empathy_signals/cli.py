@@ -150,7 +150,18 @@ def _build_parser() -> argparse.ArgumentParser:
     policy.add_argument("--out", metavar="FILE",
                         help="write it to FILE instead (.json writes JSON, without comments)")
     policy.set_defaults(run=_cmd_policy)
-    # Room for later commands: bench, fit, serve.
+    bench = commands.add_parser(
+        "bench", help="time one customer turn on this machine, next to VADER (no data needed)",
+        description="Latency per customer turn (p50/p95/p99) of the no-model path on generated French "
+                    "and English turns, next to VADER when installed (pip install "
+                    "'empathy-signals[bench]'), the streaming cost and the import time. The full "
+                    "harness is benchmarks/run.py in the source tree.",
+    )
+    bench.add_argument("--json", action="store_true", help="print the result as JSON")
+    bench.add_argument("--rounds", type=int, default=5, metavar="N",
+                       help="passes over the 40 generated turns (default: 5)")
+    bench.set_defaults(run=_cmd_bench)
+    # Room for later commands: fit, serve.
     return parser
 
 
@@ -436,6 +447,20 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
         self.closed = True
+
+
+# ---------------------------------------------------------------- bench
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    if args.rounds < 1:
+        raise UsageError(f"--rounds must be at least 1; got {args.rounds}")
+    result = bench.run_quick(rounds=args.rounds)
+    text = json.dumps(result, indent=2, ensure_ascii=False) if args.json else bench.render(result)
+    sys.stdout.write(text + "\n")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- schema, policy

@@ -211,3 +211,14 @@ def test_wheel_style_copy_finds_artifact(tmp_path: Path) -> None:
                          capture_output=True, text=True,
                          env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == str(pkg / "encoder" / _registry.ARTIFACT)
+
+
+def test_int8_precision_is_close_to_fp32(model) -> None:
+    from empathy_signals.encoder import TextModel
+
+    fast = TextModel.load(num_threads=1, precision="int8", verify=False)
+    texts = ["Je veux parler à un conseiller, tout de suite !", "Thanks, that fixed it."]
+    cos = (fast.embed(texts) * model.embed(texts)).sum(axis=1)
+    assert cos.min() > 0.95
+    with pytest.raises(InputError, match="precision"):
+        TextModel.load(precision="fp16")
