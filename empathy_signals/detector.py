@@ -14,7 +14,6 @@ decision), so ``session.add`` costs the same at turn 1,000 as at turn 10.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -300,8 +299,8 @@ class Session:
         if not empty:
             for family, spec in self.detector.active_signals:
                 if family == "friction":  # friction also sees this turn's valence
-                    history = replace(turn.history, valences=(*turn.history.valences, findings["sentiment"].score))
-                    findings[family] = spec.fn(replace(turn, history=history))
+                    history = turn.history._replace(valences=(*turn.history.valences, findings["sentiment"].score))
+                    findings[family] = spec.fn(turn._replace(history=history))
                 else:
                     findings[family] = spec.fn(turn)
 

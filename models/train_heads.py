@@ -489,9 +489,13 @@ def main(argv: list[str] | None = None) -> int:
         n: C.file_sha256(model.folder / n) for n in ("model.q4.safetensors", "tokenizer.json")}
     save_heads(OUT_HEADS, weights, biases,
                {"seed": str(SEED), "trained_by": "models/train_heads.py",
+                "encoder_sha256": training["artifact_sha256"]["model.q4.safetensors"],
+                "tokenizer_sha256": training["artifact_sha256"]["tokenizer.json"],
                 "data_sha256": json.dumps(training["data_sha256"], sort_keys=True)})
-    OUT_HEADS.chmod(0o644)
     import build_e5
+
+    build_e5.canonicalize_safetensors(OUT_HEADS)
+    OUT_HEADS.chmod(0o644)
 
     build_e5.write_registry(OUT_HEADS.parent)
     training["heads_sha256"] = C.file_sha256(OUT_HEADS)

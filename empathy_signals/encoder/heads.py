@@ -55,8 +55,9 @@ class Heads:
     biases: dict[str, np.ndarray]
 
     @classmethod
-    def load(cls, path: Path) -> Heads:
-        """Read ``heads.safetensors``; raise ModelError when a head or label order is off."""
+    def load(cls, path: Path, *, encoder_sha256: str | None = None) -> Heads:
+        """Read ``heads.safetensors``; raise ModelError when a head or label order is off,
+        or when the heads were trained on another encoder build than ``encoder_sha256``."""
         from safetensors import safe_open
 
         weights, biases = {}, {}
@@ -64,6 +65,12 @@ class Heads:
             meta = f.metadata() or {}
             if meta.get("format") != FORMAT:
                 raise ModelError(f"{path.name}: format must be {FORMAT!r}; got {meta.get('format')!r}")
+            if encoder_sha256 is not None and meta.get("encoder_sha256") != encoder_sha256:
+                raise ModelError(
+                    f"{path.name} was trained on the encoder with sha256 "
+                    f"{meta.get('encoder_sha256')}, not {encoder_sha256}; retrain the heads "
+                    "with: python models/train_heads.py"
+                )
             labels = json.loads(meta.get("labels", "{}"))
             for name, want in HEAD_LABELS.items():
                 if tuple(labels.get(name, ())) != want:

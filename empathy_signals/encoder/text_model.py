@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from empathy_signals.encoder import _registry
 from empathy_signals.encoder._artifact import (
     HEADS_FILE,
     default_artifact_dir,
@@ -174,7 +175,10 @@ class TextModel:
             if precision == "int8":
                 model = quantize_int8(model)
             tokenizer = load_tokenizer(folder)
-            heads = Heads.load(folder / HEADS_FILE) if (folder / HEADS_FILE).is_file() else None
+            heads = None
+            if (folder / HEADS_FILE).is_file():
+                heads = Heads.load(folder / HEADS_FILE,
+                                   encoder_sha256=_registry.SHA256.get("model.q4.safetensors"))
         except ModelError:
             raise
         except Exception as exc:  # a corrupt file that passed verify=False

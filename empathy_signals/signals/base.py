@@ -44,16 +44,14 @@ class Hit(NamedTuple):
         return Span(turn.index, start, end, turn.text.original[start:end], self.source)
 
 
-@dataclass(frozen=True, slots=True)
-class History:
+class History(NamedTuple):
     """Bounded facts about earlier turns of the session (never the whole transcript)."""
 
     #: Folded word sets of the last few customer turns, most recent last.
     customer_turns: tuple[frozenset[str], ...] = ()
-    #: Valences of the last few customer turns, most recent last.
+    #: Valences of the last few customer turns, most recent last (for friction, which runs
+    #: after sentiment, this turn's valence is the last one).
     valences: tuple[float, ...] = ()
-    #: Canonical texts of the last few bot turns, most recent last.
-    bot_turns: tuple[str, ...] = ()
     #: Bot turns among the last few that said they did not understand, as evidence.
     bot_failures: tuple[Span, ...] = ()
     #: The last bot turn repeated the one before it (the bot is looping).
@@ -62,12 +60,9 @@ class History:
     request_turns: tuple[int, ...] = ()
     #: Explicit human requests so far (all of them).
     request_count: int = 0
-    #: What the bot said just before this turn (canonical text), "" if nothing.
-    last_bot_turn: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TurnInput:
+class TurnInput(NamedTuple):
     """One customer turn, tokenised once, with its language resources and history."""
 
     index: int
