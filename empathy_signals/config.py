@@ -56,6 +56,11 @@ class Weights(_Strict):
     prosody_arousal: float = 2.0
     #: The arousal of a voice exactly like the caller's usual one (see empathy_signals.audio).
     prosody_neutral: float = Field(0.18, ge=0.0, le=1.0)
+    #: Share of the text model in the fused valence, emotion and topic scores (0: lexicons only).
+    model_blend: float = Field(0.5, ge=0.0, le=1.0)
+    #: A model probability of a human request at least this high counts as a request even
+    #: when no lexicon entry fired.
+    model_request_threshold: float = Field(0.9, gt=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _known_keys(self) -> Weights:

@@ -125,6 +125,29 @@ def message(language: str, key: str, **fields: object) -> str:
     return _TEMPLATES[language][key].format(**fields)
 
 
+#: Model scores below this are not quoted in an explanation.
+MODEL_NOTE_MIN = 0.3
+
+
+def model_note(language: str, signal: str, model: object) -> str:
+    """What the text model saw for ``signal`` ("(modèle : colère 0.82)"), or ""."""
+    if signal == "human_request":
+        what = f"{model.human_request:.2f}"
+    elif signal == "sentiment":
+        what = f"valence {model.valence:+.2f}"
+    elif signal in ("emotion", "topics"):
+        scores, names = (
+            (model.emotion, EMOTION_NAMES[language]) if signal == "emotion" else (model.topics, TOPIC_NAMES[language])
+        )
+        top = sorted((k for k, v in scores.items() if v >= MODEL_NOTE_MIN and k != "neutral"), key=lambda k: -scores[k])
+        if not top:
+            return ""
+        what = ", ".join(f"{names[k]} {scores[k]:.2f}" for k in top[:2])
+    else:
+        return ""
+    return f" (modèle : {what})" if language == "fr" else f" (model: {what})"
+
+
 def turn_list(language: str, indices: Sequence[int]) -> str:
     """ "tours 3 et 5" / "turns 3 and 5" from 0-based indices."""
     t = _TEMPLATES[language]

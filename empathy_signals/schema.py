@@ -30,6 +30,7 @@ __all__ = [
     "FrictionSignal",
     "HumanRequestSignal",
     "Language",
+    "ModelSignal",
     "ProsodySignal",
     "Reason",
     "SentimentSignal",
@@ -153,8 +154,21 @@ class ProsodySignal(_Frozen):
     neutral_reason: str | None = None
 
 
+class ModelSignal(_Frozen):
+    """What the embedded text model saw in the turn, before fusion with the lexicons."""
+
+    human_request: Unit
+    valence: Signed
+    emotion: dict[EmotionLabel, Unit] = Field(default_factory=dict)
+    topics: dict[TopicId, Unit] = Field(default_factory=dict)
+
+
 class Signals(_Frozen):
-    """The signals of one customer turn (agent and bot turns are never scored)."""
+    """The signals of one customer turn (agent and bot turns are never scored).
+
+    With the text model on, ``human_request``, ``sentiment``, ``emotion`` and ``topics``
+    hold the fused values (lexicons and model) and ``model`` what the model alone saw.
+    """
 
     human_request: HumanRequestSignal
     sentiment: SentimentSignal
@@ -162,6 +176,7 @@ class Signals(_Frozen):
     topics: TopicsSignal
     friction: FrictionSignal
     prosody: ProsodySignal | None = None
+    model: ModelSignal | None = None
 
 
 # ---------------------------------------------------------------- explanations

@@ -31,6 +31,7 @@ import argparse
 import hashlib
 import json
 import random
+import struct
 import sys
 import time
 from collections import defaultdict
@@ -136,13 +137,15 @@ def read_seeds() -> list[tuple[str, str, str, str]]:
 
 # ---------------------------------------------------------------- embeddings with a cache
 class Embedder:
-    def __init__(self, model: TextModel, cache: Path) -> None:
+    def __init__(self, model: TextModel, cache: Path, tag: str | None = None) -> None:
         self.model = model
         self.cache = cache
         cache.mkdir(parents=True, exist_ok=True)
-        self.tag = hashlib.sha256(
-            (model.folder / "model.q4.safetensors").read_bytes()[:1 << 20]
-            + (model.folder / "tokenizer.json").read_bytes()
+        # the cache key covers the tokenizer, the tensor bytes (not the header) and settings
+        blob = (model.folder / "model.q4.safetensors").read_bytes()
+        (n,) = struct.unpack_from("<Q", blob, 0)
+        self.tag = tag or hashlib.sha256(
+            blob[8 + n : 8 + n + (1 << 20)] + (model.folder / "tokenizer.json").read_bytes()
             + f"{model.precision}/{model.max_tokens}".encode()
         ).hexdigest()[:16]
         self.memo: dict[str, np.ndarray] = {}
@@ -288,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "empathy_signals_heads")
+    ap.add_argument("--cache-tag", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     t0 = time.time()
     random.seed(SEED)
@@ -295,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     if not C.available():
         raise SystemExit(f"no data at {C.DATA}")
     model = TextModel.load(num_threads=args.threads)
-    emb = Embedder(model, args.cache)
+    emb = Embedder(model, args.cache, args.cache_tag)
     seeds = read_seeds()
     weights: dict[str, np.ndarray] = {}
     biases: dict[str, np.ndarray] = {}

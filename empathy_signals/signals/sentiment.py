@@ -473,6 +473,15 @@ def _tables(turn: TurnInput) -> _Tables:
     return turn.pack.resource("sentiment.tables.v1", _tables_of)
 
 
+#: Record flags of the words the valence or emotion loops look at.
+_SCORED = _VALENCE | _EMOTION | _DERIVED
+#: Record flags without which no word of a turn can be negated (see :func:`_negator_before`:
+#: "plus" negates only after "ne", and a post-negator only after "ne").
+_NEGATION_CUES = _NEGATOR | _NE | _BARE_POST_NEGATOR
+#: Key under which a turn's :class:`_TurnPass` is kept in its ``TokenizedText.__dict__``.
+_PASS_KEY = "_sentiment_pass"
+
+
 def _records(tables: _Tables, words: tuple[str, ...]) -> tuple[list[_Rec | None], int]:
     """The record of each word, and the union of their flags."""
     cache = tables.cache
@@ -491,6 +500,101 @@ def _records(tables: _Tables, words: tuple[str, ...]) -> tuple[list[_Rec | None]
 
 
 _MISSING = _Rec(-1)
+
+
+class _TurnPass:
+    """What valence and emotion both need from one turn, computed once and shared.
+
+    The two signals read the same records, capital/elongation flags and negation scopes;
+    :func:`_turn_pass` builds this analysis on the first of them and keeps it on the
+    turn's ``TokenizedText`` (per turn, so nothing is shared between threads).
+
+    Attributes
+    ----------
+    table : dict
+        The per-word table the records come from (a rebuilt table, see
+        :meth:`_Tables.set_derived`, makes the pass stale).
+    recs : list of _Rec or None, shape (n_tokens,)
+        The record of each token.
+    present : int
+        The union of the records' flags.
+    scored : tuple of int
+        Indices of the tokens with valence, emotion or derived evidence, in order.
+    shouted, elongated : list of bool, shape (n_tokens,), or None
+        The ``shouted``/``elongated`` flags of :class:`~empathy_signals.text.Token`;
+        ``None`` when no word can be either (no two capitals in a row, no elongation).
+    caps : bool
+        Capitals are emphasis: some words are in capitals and some are not.
+    shouted_words, word_count : int
+        Words of two characters or more (letters only), and how many are in capitals.
+    """
+
+    __slots__ = ("table", "recs", "present", "scored", "shouted", "elongated", "caps",
+                 "shouted_words", "word_count", "_negators")  # fmt: skip
+
+    def __init__(self, tables: _Tables, text: TokenizedText) -> None:
+        self.table = tables._table
+        cache = tables.cache
+        lookup = tables.lookup
+        missing = _MISSING
+        recs: list[_Rec | None] = []
+        scored = []
+        present = 0
+        for i, word in enumerate(text.words):
+            rec = cache.get(word, missing)
+            if rec is missing:
+                rec = lookup(word)
+            recs.append(rec)
+            if rec is not None:
+                present |= rec.flags
+                if rec.flags & _SCORED:
+                    scored.append(i)
+        self.recs = recs
+        self.present = present
+        self.scored = tuple(scored)
+        self._negators: dict[int, int] = {}
+        self.shouted = self.elongated = None
+        self.caps = False
+        self.shouted_words = self.word_count = 0
+        original, folded = text.original, text.folded
+        elongation = _ELONGATED.search(folded) is not None
+        if not elongation and _CAPITALS.search(original) is None:
+            return
+        # The flags of text.tokens, without building the Token objects.
+        spans = list(zip(text.starts, text.ends))
+        self.shouted = shouted = [end - start >= 2 and original[start:end].isupper() for start, end in spans]
+        if elongation:
+            self.elongated = [
+                not folded[start:end].isdigit() and _ELONGATED.search(folded, start, end) is not None
+                for start, end in spans
+            ]
+        else:  # no token can hold an elongation the whole text lacks
+            self.elongated = [False] * len(spans)
+        word_count = shouted_words = 0
+        for word, (start, end), shout in zip(text.words, spans, shouted):
+            if end - start >= 2 and word.isalpha():  # "C'EST": "c" is neither
+                word_count += 1
+                shouted_words += shout
+        self.word_count, self.shouted_words = word_count, shouted_words
+        self.caps = 0 < shouted_words < word_count
+
+    def negator(self, i: int) -> int:
+        """Index of the token that negates token ``i``, or -1 (:func:`_negator_before`, memoised)."""
+        if not self.present & _NEGATION_CUES:
+            return -1
+        found = self._negators.get(i)
+        if found is None:
+            found = self._negators[i] = _negator_before(self.recs, i)
+        return found
+
+
+def _turn_pass(tables: _Tables, text: TokenizedText) -> _TurnPass:
+    """The shared analysis of ``text`` (built by the first of valence and emotion to ask)."""
+    cached = text.__dict__.get(_PASS_KEY)
+    if cached is not None and cached.table is tables._table:
+        return cached
+    made = text.__dict__[_PASS_KEY] = _TurnPass(tables, text)
+    return made
 
 
 def _negator_before(recs: list, i: int) -> int:
@@ -592,6 +696,11 @@ def _caps_differential(tokens) -> bool:
 def _anchor(text, position: int) -> int:
     """Token index at or before character ``position`` (for evidence of emoji/emoticons)."""
     return max(0, bisect_right(text.starts, position) - 1)
+
+
+def label_of(valence: float, language: str) -> str:
+    """negative / neutral / positive for a valence, with the language's neutral band."""
+    return _label(valence, language)
 
 
 def _label(compound: float, language: str) -> str:
