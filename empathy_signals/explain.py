@@ -62,7 +62,7 @@ _DECISIONS = {
 _TEMPLATES = {
     "fr": {
         "human_request": "Le client a demandé un conseiller {count} fois ({turns})",
-        "human_request_weak": "Le client évoque le service client ou un rappel ({turns})",
+        "human_request_weak": "Demande de conseiller possible (score {score:.2f}, {turns})",
         "sentiment": "Ton négatif (valence {valence:+.2f})",
         "emotion": "Émotion perçue : {emotions}",
         "topics": "Sujet sensible : {topics}",
@@ -87,7 +87,7 @@ _TEMPLATES = {
     },
     "en": {
         "human_request": "The customer asked for a human {count} {times} ({turns})",
-        "human_request_weak": "The customer mentions customer service or a call back ({turns})",
+        "human_request_weak": "Possible request for a human (score {score:.2f}, {turns})",
         "sentiment": "Negative tone (valence {valence:+.2f})",
         "emotion": "Emotion: {emotions}",
         "topics": "Sensitive topic: {topics}",

@@ -25,7 +25,7 @@ TOPIC_MEMORY = 0.5
 #: ... and the factor it fades by with each further customer turn.
 TOPIC_FADE = 0.7
 #: Contributions smaller than this (in logit units) are dropped, from the logit too.
-MIN_CONTRIBUTION = 0.01
+MIN_CONTRIBUTION = 0.05
 
 
 def sigmoid(x: float) -> float:

@@ -19,7 +19,8 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 from typing import Protocol
 
 __all__ = ["Token", "TokenizedText", "fold", "tokenize", "CLAUSE_PUNCTUATION"]
@@ -30,7 +31,12 @@ CLAUSE_PUNCTUATION = frozenset(".,;:!?")
 _TOKEN_RE = re.compile(r"\w+|[.,;:!?]")
 #: Three or more repetitions of one letter are elongation ("noooon" -> "noon").
 _ELONGATION_RE = re.compile(r"(\w)\1{2,}")
+#: Any character three times in a row: a quick test that must pass before elongation can
+#: be there (a word character thrice is a character thrice); it rules out most turns.
+_TRIPLE_RE = re.compile(r"(.)\1\1")
 _APOSTROPHES = "\u2019\u2018\u02bc\u00b4\u0060\u2032"
+_MATCH_START = re.Match.start
+_MATCH_END = re.Match.end
 
 
 class Corrector(Protocol):
@@ -70,7 +76,14 @@ def fold(text: str) -> str:
     >>> fold("Désolé, ÇA NE VA PAS")
     'desole, ca ne va pas'
     """
+    if text.isascii():  # the table maps ASCII to its lower case, and the backquote to "'"
+        return text.lower().replace("`", "'")
     return text.translate(_FOLD_TABLE)
+
+
+def has_elongation(folded: str) -> bool:
+    """Whether a word of ``folded`` repeats one character three times or more ("nuuul")."""
+    return _TRIPLE_RE.search(folded) is not None and _ELONGATION_RE.search(folded) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +107,17 @@ class TokenizedText:
     :class:`Token` objects with the ``shouted``/``elongated`` flags on demand.
     """
 
-    __slots__ = ("original", "folded", "words", "scan_owner", "scan_sections", "scan_result", "__dict__")
+    __slots__ = (
+        "original", "folded", "words", "elongation", "scan_owner", "scan_sections", "scan_result", "__dict__"
+    )  # fmt: skip
 
     def __init__(self, original: str, *, correct: Corrector | None = None) -> None:
         self.original = original
-        folded = self.folded = original.translate(_FOLD_TABLE)
+        folded = self.folded = fold(original)
         words = _TOKEN_RE.findall(folded)
-        if _ELONGATION_RE.search(folded) is not None:
+        #: Some word was elongated (see :func:`has_elongation`); no token is when this is False.
+        self.elongation = has_elongation(folded)
+        if self.elongation:
             words = [w if w.isdigit() else _ELONGATION_RE.sub(r"\1\1", w) for w in words]
         if correct is not None:
             words = correct.correct_all(words)
@@ -112,8 +129,8 @@ class TokenizedText:
 
     @cached_property
     def _spans(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        spans = [m.span() for m in _TOKEN_RE.finditer(self.folded)]
-        return tuple(a for a, _ in spans), tuple(b for _, b in spans)
+        found = list(_TOKEN_RE.finditer(self.folded))
+        return tuple(map(_MATCH_START, found)), tuple(map(_MATCH_END, found))
 
     @property
     def starts(self) -> tuple[int, ...]:
@@ -132,7 +149,7 @@ class TokenizedText:
         for word, start, end in zip(self.words, self.starts, self.ends):
             raw = self.original[start:end]
             folded = self.folded[start:end]
-            elongated = not folded.isdigit() and _ELONGATION_RE.search(folded) is not None
+            elongated = self.elongation and not folded.isdigit() and _ELONGATION_RE.search(folded) is not None
             out.append(Token(word, start, end, len(raw) >= 2 and raw.isupper(), elongated))
         return tuple(out)
 
@@ -144,7 +161,8 @@ class TokenizedText:
     @cached_property
     def canonical_starts(self) -> list[int]:
         """Offset of each token in :attr:`canonical`."""
-        starts = list(accumulate(map(len, self.words), _next_start, initial=0))
+        # token k starts after tokens 0..k-1 and one space after each (all at C speed)
+        starts = list(accumulate(map(add, map(len, self.words), repeat(1)), initial=0))
         starts.pop()
         return starts
 
@@ -168,11 +186,7 @@ class TokenizedText:
     @cached_property
     def is_empty(self) -> bool:
         """No word at all (empty, blank or punctuation only)."""
-        return all(w in CLAUSE_PUNCTUATION for w in self.words)
-
-
-def _next_start(offset: int, length: int) -> int:
-    return offset + length + 1
+        return CLAUSE_PUNCTUATION.issuperset(self.words)
 
 
 def tokenize(text: str, *, correct: Corrector | None = None) -> TokenizedText:

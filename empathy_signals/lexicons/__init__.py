@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import threading
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -89,8 +89,11 @@ class _Item(NamedTuple):
     gap: bool = False
     #: The exact words one of which this item is (None if it can be anything else).
     words: frozenset[str] | None = None
-    #: For a sequence: exact words one of which every match contains (None if unknown).
+    #: For a sequence, or an alternation of sequences: exact words one of which every match
+    #: contains (None if unknown).
     required: frozenset[str] | None = None
+    #: Every match starts at the start of the turn (``^`` first, in every alternative).
+    anchored: bool = False
 
 
 class _PatternParser:
@@ -129,17 +132,21 @@ class _PatternParser:
             first |= item.first
             if not item.nullable:
                 break
-        # The last word every match must contain: a cheap filter before running the regex.
-        required = next((i.words for i in reversed(items) if not i.nullable and i.words), None)
+        # Words every match must contain (those of the last item that has them): a cheap
+        # filter before running the regex.
+        required = next(
+            (i.words or i.required for i in reversed(items) if not i.nullable and (i.words or i.required)), None
+        )
         nullable = all(i.nullable for i in items)
         words = items[0].words if len(items) == 1 else None
-        return _Item("".join(i.regex for i in items), frozenset(first), nullable, False, words, required)
+        regex = "".join(i.regex for i in items)
+        return _Item(regex, frozenset(first), nullable, False, words, required, items[0].anchored)
 
     def item(self) -> _Item:
         char = self.text[self.pos]
         if char == "^":
             self.pos += 1
-            return _Item("^", frozenset(), True)
+            return _Item("^", frozenset(), True, anchored=True)
         if char == "$":
             self.pos += 1
             return _Item(_END, frozenset(), True)
@@ -163,6 +170,11 @@ class _PatternParser:
             words = None
             if all(a.words for a in alternatives):
                 words = frozenset().union(*(a.words for a in alternatives))
+            # a match is a match of one alternative, so it has a word one of them requires
+            required = None
+            if all(a.required for a in alternatives):
+                required = frozenset().union(*(a.required for a in alternatives))
+            anchored = all(a.anchored for a in alternatives)
         else:
             word = re.match(r"\w+", self.text[self.pos :])
             if word is None:
@@ -178,11 +190,13 @@ class _PatternParser:
                 words = None
             regex = "(?:" + regex + " )"
             first, nullable = frozenset([key]), False
+            required, anchored = None, False
         if self.pos < len(self.text) and self.text[self.pos] == "?":
             self.pos += 1
             regex += "?"
             nullable = True
-        return _Item(regex, first, nullable, False, words)
+            anchored = False
+        return _Item(regex, first, nullable, False, words, required, anchored)
 
 
 def compile_pattern(pattern: str) -> str:
@@ -207,7 +221,7 @@ class LexiconIndex:
         self._prefix: dict[str, list[tuple[int, int]]] = {}
         self._prefix_lengths: list[int] = []
         self._sections: list[Section] = []
-        self._word_cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._word_cache: dict[str, tuple[_Candidate, ...]] = {}
         self._lock = threading.Lock()
 
     def add(self, section: Section) -> int:
@@ -223,7 +237,8 @@ class LexiconIndex:
             self._word_cache = {}
         return sid
 
-    def _candidates(self, word: str) -> tuple[tuple[int, int], ...]:
+    def _candidates(self, word: str) -> tuple[_Candidate, ...]:
+        """The entries a match may start with at ``word``, by section id then entry number."""
         found = self._word_cache.get(word)
         if found is None:
             hits = list(self._exact.get(word, ()))
@@ -231,7 +246,12 @@ class LexiconIndex:
                 if length > len(word):
                     break
                 hits.extend(self._prefix.get(word[:length], ()))
-            found = tuple(sorted(set(hits)))
+            sections = self._sections
+            found = tuple(
+                _Candidate(sid, compiled.regex.match, compiled.required, compiled.anchored, compiled.entry)
+                for sid, number in sorted(set(hits))
+                for compiled in (sections[sid].compiled[number],)
+            )
             cache = self._word_cache
             if len(cache) >= self._WORD_CACHE_LIMIT:
                 cache = self._word_cache = {}
@@ -249,19 +269,32 @@ class LexiconIndex:
         canonical = text.canonical
         offsets = text.canonical_starts
         present = set(words)
-        sections = self._sections
         found: dict[int, list[Match]] = {}
         for position, cands in enumerate(candidates):
-            for sid, number in cands:
-                compiled = sections[sid].compiled[number]
-                if compiled.required is not None and compiled.required.isdisjoint(present):
+            for sid, match, required, anchored, entry in cands:
+                if required is not None and required.isdisjoint(present):
                     continue
-                m = compiled.regex.match(canonical, offsets[position])
+                if anchored and position:
+                    continue  # "^ agent $" starts at the first token or nowhere
+                m = match(canonical, offsets[position])
                 if m is not None:
                     last = bisect_right(offsets, m.end() - 1) - 1
-                    found.setdefault(sid, []).append(Match(compiled.entry, position, last))
-        text.scan_owner, text.scan_sections, text.scan_result = self, len(sections), found
+                    found.setdefault(sid, []).append(Match(entry, position, last))
+        text.scan_owner, text.scan_sections, text.scan_result = self, len(self._sections), found
         return found
+
+
+class _Candidate(NamedTuple):
+    """An entry that may match from a given token, unpacked for the scan's inner loop."""
+
+    sid: int
+    #: ``match`` of the entry's compiled regular expression.
+    match: Callable[[str, int], re.Match[str] | None]
+    #: Exact words one of which every match contains (a filter), or None.
+    required: frozenset[str] | None
+    #: Matches start at the first token only.
+    anchored: bool
+    entry: Entry
 
 
 def leftmost_longest(found: list[Match]) -> list[Match]:
@@ -296,6 +329,8 @@ class _Compiled(NamedTuple):
     first: frozenset[Key]
     #: Exact words one of which every match contains (a filter), or None.
     required: frozenset[str] | None
+    #: Matches start at the first token only (the pattern starts with ``^``).
+    anchored: bool = False
 
 
 class Section:
@@ -306,7 +341,8 @@ class Section:
         compiled = []
         for entry in entries:
             item = _PatternParser(entry.pattern).parse()
-            compiled.append(_Compiled(entry, re.compile(r"(?<![^ ])" + item.regex), item.first, item.required))
+            regex = re.compile(r"(?<![^ ])" + item.regex)
+            compiled.append(_Compiled(entry, regex, item.first, item.required, item.anchored))
         self.compiled: tuple[_Compiled, ...] = tuple(compiled)
         self._index = index
         self._sid = index.add(self) if entries else -1
@@ -332,7 +368,8 @@ class Section:
 
     def search(self, text: TokenizedText) -> Match | None:
         """The first (leftmost, longest) match, or ``None``."""
-        return next(self.finditer(text), None)
+        found = self.matches(text)
+        return leftmost_longest(found)[0] if found else None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the bot repeats its own prompt, and the customer's valence has been falling.
 
 from __future__ import annotations
 
-from ..lexicons import Section
+from ..lexicons import Section, load_lexicon
 from ..text import TokenizedText
 from .base import Finding, Hit, TurnInput, register
 
@@ -29,9 +29,18 @@ WORSENING_BELOW = -0.2
 MIN_CONTENT_WORD_CHARS = 3
 
 
+#: Key under which a turn's content words are kept in its ``TokenizedText.__dict__``.
+_CONTENT_WORDS_KEY = "_content_words"
+
+
 def content_words(text: TokenizedText) -> frozenset[str]:
-    """The words of a turn that count when comparing it with another."""
-    return frozenset(w for w in text.words if len(w) >= MIN_CONTENT_WORD_CHARS)
+    """The words of a turn that count when comparing it with another (computed once per turn)."""
+    found = text.__dict__.get(_CONTENT_WORDS_KEY)
+    if found is None:
+        found = text.__dict__[_CONTENT_WORDS_KEY] = frozenset(
+            w for w in text.words if len(w) >= MIN_CONTENT_WORD_CHARS
+        )
+    return found
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -41,13 +50,19 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _failure_section(turn_pack) -> Section:
-    return turn_pack.lexicon("friction").section("bot_failure")
+def _sections(turn_pack) -> tuple[Section, Section]:
+    """The ``customer`` and ``bot_failure`` sections of ``friction.txt``, looked up once per pack."""
+    return turn_pack.resource("signal:text.friction.loop.v1", _load_sections)
+
+
+def _load_sections(language: str) -> tuple[Section, Section]:
+    lexicon = load_lexicon(language, "friction")
+    return lexicon.section("customer"), lexicon.section("bot_failure")
 
 
 def bot_failed(text: TokenizedText, pack) -> Hit | None:
     """The hit of a bot turn that says it did not understand, if any (used by the session)."""
-    match = _failure_section(pack).search(text)
+    match = _sections(pack)[1].search(text)
     if match is None:
         return None
     return Hit(match.first, match.last, match.entry.source, match.entry.weight, "bot_failure")
@@ -59,7 +74,7 @@ def friction(turn: TurnInput) -> Finding:
     history = turn.history
     parts: dict[str, float] = {}
     hits: list[Hit] = []
-    match = turn.pack.lexicon("friction").section("customer").search(turn.text)
+    match = _sections(turn.pack)[0].search(turn.text)
     if match is not None:
         parts["customer_says"] = match.entry.weight
         hits.append(Hit(match.first, match.last, match.entry.source, match.entry.weight, "customer_says"))

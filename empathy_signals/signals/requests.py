@@ -7,7 +7,9 @@ repeats belongs to the session: this signal only says whether *this* turn asks.
 
 from __future__ import annotations
 
-from ..lexicons import Match
+from typing import NamedTuple
+
+from ..lexicons import Match, Section, load_lexicon
 from .base import Finding, Hit, TurnInput, register
 
 __all__ = ["DETECTION_THRESHOLD", "NEGATION_REACH_TOKENS", "human_request"]
@@ -37,22 +39,39 @@ def _negated(match: Match, negations: list[Match], words: tuple[str, ...]) -> bo
     return False
 
 
+class _Sections(NamedTuple):
+    """The sections of ``human_request.txt`` this signal reads, looked up once per pack."""
+
+    exclude: Section
+    negation: Section
+    #: (name, section) of each of :data:`_SCORED_SECTIONS`, in that order.
+    scored: tuple[tuple[str, Section], ...]
+
+
+def _load_sections(language: str) -> _Sections:
+    lexicon = load_lexicon(language, "human_request")
+    scored = tuple((name, lexicon.section(name)) for name in _SCORED_SECTIONS)
+    return _Sections(lexicon.section("exclude"), lexicon.section("negation"), scored)
+
+
 @register("text.requests.human_agent.v1", family="human_request")
 def human_request(turn: TurnInput) -> Finding:
     """Score in [0, 1] that this customer turn asks for a human; hits locate the request."""
-    lexicon = turn.pack.lexicon("human_request")
+    sections = turn.pack.resource("signal:text.requests.human_agent.v1", _load_sections)
     text = turn.text
-    excludes = list(lexicon.section("exclude").finditer(text))
-    negations = list(lexicon.section("negation").finditer(text))
+    if not any(section.matches(text) for _, section in sections.scored):
+        return Finding(0.0)  # no request at all (most turns): excludes and negations are moot
+    excludes = list(sections.exclude.finditer(text))
+    negations = list(sections.negation.finditer(text))
     best: Hit | None = None
-    for section in _SCORED_SECTIONS:
-        for match in lexicon.section(section).finditer(text):
+    for section_name, section in sections.scored:
+        for match in section.finditer(text):
             if any(e.first <= match.last and match.first <= e.last for e in excludes):
                 continue
-            if section != "anti_bot" and _negated(match, negations, text.words):
+            if section_name != "anti_bot" and _negated(match, negations, text.words):
                 continue
             if best is None or match.entry.weight > best.weight:
-                best = Hit(match.first, match.last, match.entry.source, match.entry.weight, section)
+                best = Hit(match.first, match.last, match.entry.source, match.entry.weight, section_name)
     if best is None:
         return Finding(0.0)
     return Finding(best.weight, hits=(best,), detail={"detected": best.weight >= DETECTION_THRESHOLD})

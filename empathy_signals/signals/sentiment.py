@@ -42,7 +42,7 @@ from importlib import resources
 
 from ..lexicons import Entry, Section, index_for, load_lexicon
 from ..schema import EMOTIONS
-from ..text import CLAUSE_PUNCTUATION, fold, tokenize
+from ..text import CLAUSE_PUNCTUATION, TokenizedText, fold, tokenize
 from .base import Finding, Hit, TurnInput, register
 
 __all__ = [
@@ -166,6 +166,8 @@ _BOOSTER_SECTIONS = {
 }
 _SIMPLE_ALTERNATION = re.compile(r"^\(?\s*(\w+\*?(?:\s*\|\s*\w+\*?)*)\s*\)?$")
 _ELONGATED = re.compile(r"(\w)\1{2,}")
+#: Two capitals in a row: a word may be shouted (Latin script: French and English).
+_CAPITALS = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]{2}")
 _EMOTICON_HINT = re.compile(r"[:;=<]|\b[xX][dDpP]\b")
 _CACHE_LIMIT = 100_000
 #: Longer tokens (numbers, URLs) are never looked up.
@@ -343,6 +345,12 @@ class _Tables:
                 char, valence, label = line.split("\t")
                 self.emoji[char] = (float(valence), label if label != "-" else "", f"emoji.tsv:{number}")
         self.emoji_re = re.compile("[" + "".join(re.escape(c) for c in self.emoji) + "]")
+        #: The emoji characters: a set test (fast) tells whether the regex needs to run.
+        self.emoji_chars = frozenset(self.emoji)
+        #: The language's lexicon index (package lexicons and the phrases above are in it) and
+        #: each emotion section's id there (-1 when empty): one scan serves every section.
+        self.index = index_for(language)
+        self.emotion_sids = tuple(section.sid for section in self.emotion_sections)
 
     def set_derived(
         self,
@@ -482,23 +490,6 @@ _NEGATION_CUES = _NEGATOR | _NE | _BARE_POST_NEGATOR
 _PASS_KEY = "_sentiment_pass"
 
 
-def _records(tables: _Tables, words: tuple[str, ...]) -> tuple[list[_Rec | None], int]:
-    """The record of each word, and the union of their flags."""
-    cache = tables.cache
-    lookup = tables.lookup
-    missing = _MISSING
-    out = []
-    flags = 0
-    for word in words:
-        rec = cache.get(word, missing)
-        if rec is missing:
-            rec = lookup(word)
-        if rec is not None:
-            flags |= rec.flags
-        out.append(rec)
-    return out, flags
-
-
 _MISSING = _Rec(-1)
 
 
@@ -557,7 +548,7 @@ class _TurnPass:
         self.caps = False
         self.shouted_words = self.word_count = 0
         original, folded = text.original, text.folded
-        elongation = _ELONGATED.search(folded) is not None
+        elongation = text.elongation
         if not elongation and _CAPITALS.search(original) is None:
             return
         # The flags of text.tokens, without building the Token objects.
@@ -645,26 +636,24 @@ def _negator_before(recs: list, i: int) -> int:
 def _phrases(tables: _Tables, section: Section, turn: TurnInput) -> list:
     """Matches of the multi-word (or otherwise complex) entries of ``section``, leftmost
     first and then longest (callers drop the ones that overlap a match already taken)."""
-    complex_sources = tables.complex_sources
-    found = [m for m in section.matches(turn.text) if m.last > m.first or m.entry.source in complex_sources]
+    return _complex(section.matches(turn.text), tables.complex_sources)
+
+
+def _complex(matches, complex_sources: set[str]) -> list:
+    """The multi-word (or complex) matches among ``matches``, leftmost first, then longest."""
+    if not matches:
+        return []
+    found = [m for m in matches if m.last > m.first or m.entry.source in complex_sources]
     if len(found) > 1:
         found.sort(key=lambda m: (m.first, -m.last))
     return found
 
 
-#: Two capitals in a row: a word may be shouted (Latin script: French and English).
-_CAPITALS = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]{2}")
-
-
-def _flag_tokens(text):
-    """The token objects when some word may be shouted or elongated, else None (fast path)."""
-    if _CAPITALS.search(text.original) is not None or _ELONGATED.search(text.folded) is not None:
-        return text.tokens
-    return None
-
-
-def _contrast_index(tables: _Tables, recs: list, words: tuple[str, ...], skip) -> int:
+def _contrast_index(tables: _Tables, recs: list, words: tuple[str, ...], skip, present: int) -> int:
+    """Index of the contrastive conjunction ("mais", "but") outside ``skip``, or -1."""
     pairs = tables.contrast_pairs
+    if not present & _CONTRAST and pairs.keys().isdisjoint(words):
+        return -1  # no contrast word at all, nor the second word of a two-word one
     for i, rec in enumerate(recs):
         if rec is None or i in skip:
             continue
@@ -681,16 +670,6 @@ def _emphasis(count_excl: int, count_quest: int) -> float:
     if count_quest > 1:
         amplifier += min(count_quest * QUESTION_INCR, QUESTION_CAP)
     return amplifier
-
-
-def _caps_differential(tokens) -> bool:
-    """Capitals are emphasis only when some words are in capitals and some are not."""
-    shouted = words = 0
-    for tok in tokens:
-        if tok.end - tok.start >= 2 and tok.text.isalpha():  # "C'EST": "c" is neither
-            words += 1
-            shouted += tok.shouted
-    return 0 < shouted < words
 
 
 def _anchor(text, position: int) -> int:
@@ -724,9 +703,11 @@ def valence(turn: TurnInput) -> Finding:
     text = turn.text
     words = text.words
     original = text.original
-    recs, present = _records(tables, words)
+    shared = _turn_pass(tables, text)
+    recs, present = shared.recs, shared.present
     n = len(recs)
-    tokens = _flag_tokens(text)
+    shouted, elongated, caps = shared.shouted, shared.elongated, shared.caps
+    boosters = present & _BOOSTER
 
     items: list[Hit] = []
     consumed: set[int] = set()
@@ -738,10 +719,11 @@ def valence(turn: TurnInput) -> Finding:
             phrase_at[match.first] = (match.last, match.entry.weight, match.entry.source)
             consumed.update(range(match.first, match.last + 1))
 
-    contrast = _contrast_index(tables, recs, words, consumed)
-    caps = _caps_differential(tokens) if tokens else False
+    contrast = _contrast_index(tables, recs, words, consumed, present)
 
-    for i in range(n):
+    # Only phrase starts and words with a record can score, in token order.
+    positions = sorted(phrase_at.keys() | set(shared.scored)) if phrase_at else shared.scored
+    for i in positions:
         rec = recs[i]
         phrase = phrase_at.get(i)
         if phrase is not None:
@@ -757,14 +739,13 @@ def valence(turn: TurnInput) -> Finding:
             if value == 0.0:
                 continue
         sign = 1.0 if value > 0 else -1.0
-        if tokens is not None:
-            tok = tokens[i]
-            if caps and tok.shouted:
+        if shouted is not None:
+            if caps and shouted[i]:
                 value += sign * C_INCR
-            if tok.elongated:
+            if elongated[i]:
                 value += sign * E_INCR
         # boosters up to three tokens before, within the clause
-        for distance in range(1, NEGATION_WINDOW_TOKENS + 1):
+        for distance in range(1, NEGATION_WINDOW_TOKENS + 1) if boosters else ():
             j = first_tok - distance
             if j < 0:
                 break
@@ -780,13 +761,13 @@ def valence(turn: TurnInput) -> Finding:
             scale = CONTRAST_BEFORE if i < contrast else CONTRAST_AFTER if i > contrast else 1.0
         items.append(Hit(i, last, source, value * scale))
         if phrase is None:
-            negator = _negator_before(recs, i)
+            negator = shared.negator(i)
             if negator >= 0 and negator not in consumed:
                 delta = (value * N_SCALAR - value) * scale
                 items.append(Hit(negator, negator, "rule:negation", delta))
 
     # emoji and emoticons (not tokens: evidence points at the token before them)
-    if not original.isascii():
+    if not original.isascii() and not tables.emoji_chars.isdisjoint(original):
         for m in tables.emoji_re.finditer(original):
             value, _, source = tables.emoji[m.group()]
             if n:
@@ -794,8 +775,9 @@ def valence(turn: TurnInput) -> Finding:
                 items.append(Hit(at, at, source, value))
             else:
                 items.append(Hit(-1, -1, source, value))
-    if _EMOTICON_HINT.search(original):
-        for piece in original.split():
+    pieces = original.split() if _EMOTICON_HINT.search(original) else ()
+    if pieces and not tables.emoticons.keys().isdisjoint(pieces):
+        for piece in pieces:
             found = tables.emoticons.get(piece)
             if found is not None:
                 at = _anchor(text, original.find(piece)) if n else -1
@@ -836,41 +818,40 @@ def emotion(turn: TurnInput) -> Finding:
     text = turn.text
     words = text.words
     original = text.original
-    recs, present = _records(tables, words)
+    shared = _turn_pass(tables, text)
+    recs, present = shared.recs, shared.present
     n = len(recs)
-    tokens = _flag_tokens(text)
     raw = dict.fromkeys(_EMOTION_LABELS, 0.0)
     hits: list[Hit] = []
 
     consumed: set[int] = set()
     matches = []
     if present & _EMOTION_PHRASE:
-        matches = [m for section in tables.emotion_sections for m in _phrases(tables, section, turn)]
+        found = tables.index.scan(text)  # one scan of the turn serves every section
+        if not found.keys().isdisjoint(tables.emotion_sids):
+            for sid in tables.emotion_sids:
+                in_section = found.get(sid)
+                if in_section:
+                    matches += _complex(in_section, tables.complex_sources)
     for match in matches:
         consumed.update(range(match.first, match.last + 1))
     for match in matches:
-        if _negator_before(recs, match.first) >= 0:
+        if shared.negator(match.first) >= 0:
             continue
         label = match.entry.section
-        weight = match.entry.weight * _intensity(recs, tokens, match.first, label)
+        weight = match.entry.weight * _intensity(shared, match.first, label)
         raw[label] += weight
         hits.append(Hit(match.first, match.last, match.entry.source, weight, label))
 
-    caps = _caps_differential(tokens) if tokens else False
-    shouted_words = word_count = 0
-    if tokens is not None:
-        for tok in tokens:
-            if tok.end - tok.start >= 2 and tok.text.isalpha():
-                word_count += 1
-                shouted_words += tok.shouted
-    for i in range(n):
-        rec = recs[i]
-        if rec is None or i in consumed or not rec.flags & (_EMOTION | _VALENCE | _DERIVED):
+    caps = shared.caps
+    for i in shared.scored:
+        if i in consumed:
             continue
-        negated = _negator_before(recs, i) >= 0
+        rec = recs[i]
+        negated = shared.negator(i) >= 0
         if rec.flags & _EMOTION and not negated:
             for label, strength, source in rec.emotions:
-                weight = strength * _intensity(recs, tokens, i, label, caps=caps)
+                weight = strength * _intensity(shared, i, label, caps=caps)
                 raw[label] += weight
                 hits.append(Hit(i, i, source, weight, label))
         elif rec.valence and not (negated and rec.valence < 0):  # "pas énervé" is no joy
@@ -885,11 +866,11 @@ def emotion(turn: TurnInput) -> Finding:
             hits.append(Hit(i, i, rec.source, weight, label))
         if rec.derived and not negated:
             for label, strength, source in rec.derived:
-                weight = strength * _intensity(recs, tokens, i, label, caps=caps)
+                weight = strength * _intensity(shared, i, label, caps=caps)
                 raw[label] += weight
                 hits.append(Hit(i, i, source, weight, label))
 
-    if not original.isascii():
+    if not original.isascii() and not tables.emoji_chars.isdisjoint(original):
         for m in tables.emoji_re.finditer(original):
             _, label, source = tables.emoji[m.group()]
             if label and n:
@@ -899,6 +880,7 @@ def emotion(turn: TurnInput) -> Finding:
             elif label:
                 raw[label] += EMOJI_EMOTION
 
+    shouted_words, word_count = shared.shouted_words, shared.word_count
     if shouted_words >= SHOUT_MIN_WORDS and 2 * shouted_words >= word_count:
         raw["anger"] += SHOUT_ANGER
         hits.append(Hit(0, n - 1, "rule:capitals", SHOUT_ANGER, "anger"))
@@ -911,7 +893,7 @@ def emotion(turn: TurnInput) -> Finding:
                 at = words.index("!") if "!" in words else n - 1
                 hits.append(Hit(at, at, "rule:exclamation", extra, label))
 
-    scores = {label: 1.0 - math.exp(-value) for label, value in raw.items()}
+    scores = {label: 1.0 - math.exp(-value) if value else 0.0 for label, value in raw.items()}
     top = max(scores.values())
     scores["neutral"] = 1.0 - top
     label = "neutral" if top <= scores["neutral"] or top == 0.0 else max(_EMOTION_LABELS, key=scores.__getitem__)
@@ -921,17 +903,19 @@ def emotion(turn: TurnInput) -> Finding:
     return Finding(score=top, hits=tuple(hits), scores=scores, detail=detail)
 
 
-def _intensity(recs: list, tokens, i: int, label: str, *, caps: bool = True) -> float:
+def _intensity(shared: _TurnPass, i: int, label: str, *, caps: bool = True) -> float:
     """Multiplier of an anger/frustration word: boosters before it, capitals, elongation."""
     if label not in _INTENSE:
         return 1.0
     factor = 1.0
-    if tokens is not None:
-        tok = tokens[i]
-        if caps and tok.shouted:
+    if shared.shouted is not None:
+        if caps and shared.shouted[i]:
             factor += EMOTION_CAPS_GAIN
-        if tok.elongated:
+        if shared.elongated[i]:
             factor += EMOTION_ELONGATION_GAIN
+    if not shared.present & _BOOSTER:
+        return factor
+    recs = shared.recs
     for distance in range(1, NEGATION_WINDOW_TOKENS + 1):
         j = i - distance
         if j < 0:

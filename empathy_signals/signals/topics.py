@@ -108,6 +108,8 @@ _CLAUSE_WORDS = {
 # digits is a decimal part.
 #: A digit: the only way an amount can be there (the amount regex runs only then).
 _AMOUNT_HINT = re.compile(r"\d")
+#: What every currency of _AMOUNT_RE contains: an amount without one is never counted.
+_CURRENCY_HINT = re.compile(r"[€$£]|eur|dollar|usd|gbp|pound|livre|balles")
 _AMOUNT_RE = re.compile(
     r"""
     (?<![\w.,])
@@ -148,6 +150,9 @@ class _Tables:
     not_negating_before: dict[str, frozenset[str]]
     fillers: frozenset[str]
     clause_words: frozenset[str]
+    #: The ``[match]`` section id of every topic (a turn none of them matched has no topic
+    #: but perhaps a large amount).
+    match_sids: frozenset[int] = frozenset()
 
 
 def _tables(turn: TurnInput) -> _Tables:
@@ -170,6 +175,7 @@ def _tables(turn: TurnInput) -> _Tables:
             not_negating_before=_NOT_NEGATING_BEFORE.get(language, {}),
             fillers=_FILLERS.get(language, frozenset()),
             clause_words=_CLAUSE_WORDS.get(language, frozenset()),
+            match_sids=frozenset(t.match.sid for t in topics if t.match.sid >= 0),
         )
 
     return pack.resource(f"signal:{SIGNAL_NAME}", build)
@@ -248,7 +254,10 @@ def sensitive_topics(turn: TurnInput) -> Finding:
     negated_topics: set[str] = set()
     # One scan of the turn serves every topic: only topics with a match are looked at.
     found = tables.index.scan(text) if tables.index is not None else {}
-    amounts = _large_amounts(text) if _AMOUNT_HINT.search(text.folded) else []
+    folded = text.folded
+    amounts = _large_amounts(text) if _AMOUNT_HINT.search(folded) and _CURRENCY_HINT.search(folded) else []
+    if not amounts and found.keys().isdisjoint(tables.match_sids):
+        return Finding(score=0.0, detail={"detected": (), "negated": ()})  # no topic (most turns)
     for spec in tables.topics:
         # Non-overlapping matches (leftmost, then longest); every exclude match counts.
         spans = [
@@ -268,7 +277,10 @@ def sensitive_topics(turn: TurnInput) -> Finding:
                 negated_topics.add(spec.topic)
             hits.append(Hit(first, last, source, weight, spec.topic))
     scores: dict[str, float] = {}
+    hit_topics = {h.label for h in hits}
     for topic in TOPICS:
+        if topic not in hit_topics:
+            continue
         weights = [h.weight for h in hits if h.label == topic]
         if weights:
             score = 1.0 - prod(1.0 - min(max(w, 0.0), 1.0) for w in weights)
