@@ -168,7 +168,13 @@ def speed_section(s: dict) -> list[str]:
                      f(tm["peer"]["p95_ms"], 2), f(tm["ratio_p50"], 3)])
     elif mp.get("skipped"):
         rows.append(["text model alone", "skipped: " + mp["skipped"], "-", "-", "-", "-", "-", "-", "-"])
-    rows.append(["Detector with the model", mp.get("detector_with_model", "-"), "-", "-", "-", "-", "-", "-", "-"])
+    dm = mp.get("detector_with_model")
+    if isinstance(dm, dict):
+        rows.append(["whole turn with the model", dm["what"], f(dm["ours"]["p50_ms"], 2), f(dm["ours"]["p95_ms"], 2),
+                     f(dm["ours"]["p99_ms"], 2), dm["peer_what"], f(dm["peer"]["p50_ms"], 2),
+                     f(dm["peer"]["p95_ms"], 2), f(dm["ratio_p50"], 3)])
+    elif dm:
+        rows.append(["whole turn with the model", dm, "-", "-", "-", "-", "-", "-", "-"])
     ta = s.get("text_audio", {})
     if "ours" in ta:
         rows.append(["text + 3 s audio", ta["what"] + f" ({ta['audio_source']})", f(ta["ours"]["p50_ms"], 2),

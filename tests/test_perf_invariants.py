@@ -14,9 +14,15 @@ import re
 import pytest
 
 from empathy_signals.bench import GENERATED_TURNS
-from empathy_signals.lexicons import LexiconIndex, Match, index_for, lexicon_names, load_lexicon
-from empathy_signals.signals import LanguagePack, TurnInput
-from empathy_signals.signals import sentiment
+from empathy_signals.lexicons import (
+    LexiconIndex,
+    Match,
+    index_for,
+    lexicon_names,
+    load_lexicon,
+    parse_lexicon,
+)
+from empathy_signals.signals import LanguagePack, TurnInput, sentiment
 from empathy_signals.signals.friction import MIN_CONTENT_WORD_CHARS, content_words
 from empathy_signals.text import fold, tokenize
 
@@ -65,9 +71,12 @@ def test_index_scan_finds_what_brute_force_finds(language: str) -> None:
 
 def test_anchored_entries_match_only_at_the_start() -> None:
     index = LexiconIndex("en")
-    from empathy_signals.lexicons import parse_lexicon
-
-    parse_lexicon("# source: t\n# licence: t\n# version: 1\n^ (agent|human) $\n(^ a|^ b) c\n", name="t", language="en", index=index)
+    parse_lexicon(
+        "# source: t\n# licence: t\n# version: 1\n^ (agent|human) $\n(^ a|^ b) c\n",
+        name="t",
+        language="en",
+        index=index,
+    )
     assert [m.first for m in index.scan(tokenize("agent")).get(0, [])] == [0]
     assert index.scan(tokenize("an agent")) == {}
     assert [m.first for m in index.scan(tokenize("a c")).get(0, [])] == [0]
@@ -79,11 +88,19 @@ def test_shared_sentiment_pass_follows_a_rebuilt_table() -> None:
     tables = sentiment._Tables("fr")
     pack.resource("sentiment.tables.v1", lambda language: tables)
     text = tokenize("Je regarde la table, vraiment")
-    before = [signal(TurnInput(0, text, "fr", pack)) for signal in (sentiment.valence, sentiment.emotion)]
-    tables.set_derived({"table": (3.0, "test:1")}, {"table": [("joy", 2.0, "test:2")]}, blend=1.0, gain=1.0)
+    before = [
+        signal(TurnInput(0, text, "fr", pack)) for signal in (sentiment.valence, sentiment.emotion)
+    ]
+    tables.set_derived(
+        {"table": (3.0, "test:1")}, {"table": [("joy", 2.0, "test:2")]}, blend=1.0, gain=1.0
+    )
     fresh = tokenize(text.original)
-    after = [signal(TurnInput(0, text, "fr", pack)) for signal in (sentiment.valence, sentiment.emotion)]
-    assert after == [signal(TurnInput(0, fresh, "fr", pack)) for signal in (sentiment.valence, sentiment.emotion)]
+    after = [
+        signal(TurnInput(0, text, "fr", pack)) for signal in (sentiment.valence, sentiment.emotion)
+    ]
+    assert after == [
+        signal(TurnInput(0, fresh, "fr", pack)) for signal in (sentiment.valence, sentiment.emotion)
+    ]
     assert after[0].score > before[0].score
     assert after[1].scores["joy"] > before[1].scores["joy"]
 

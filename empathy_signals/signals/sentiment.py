@@ -520,8 +520,8 @@ class _TurnPass:
         Words of two characters or more (letters only), and how many are in capitals.
     """
 
-    __slots__ = ("table", "recs", "present", "scored", "shouted", "elongated", "caps",
-                 "shouted_words", "word_count", "_negators")  # fmt: skip
+    __slots__ = ("_negators", "caps", "elongated", "present", "recs", "scored", "shouted", "shouted_words",
+                 "table", "word_count")  # fmt: skip
 
     def __init__(self, tables: _Tables, text: TokenizedText) -> None:
         self.table = tables._table
@@ -886,7 +886,7 @@ def emotion(turn: TurnInput) -> Finding:
         hits.append(Hit(0, n - 1, "rule:capitals", SHOUT_ANGER, "anger"))
     exclamations = min(original.count("!"), EXCLAMATION_MAX)
     if exclamations:
-        for label in _INTENSE:
+        for label in sorted(_INTENSE):  # sorted: the order of hits is part of the output
             if raw[label] > 0:
                 extra = raw[label] * EMOTION_EXCLAMATION_GAIN * exclamations
                 raw[label] += extra
