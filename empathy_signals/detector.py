@@ -66,6 +66,8 @@ EMOTION_REASON_MIN = 0.05
 _FAMILIES = ("human_request", "topics", "sentiment", "emotion", "friction")
 #: The values of ``Detector(model=...)``.
 MODELS = ("none", "e5-small")
+#: The evidence ``source`` of what the text model alone found.
+MODEL_SOURCE = "model:e5-small"
 #: What a signal that did not run (switched off, empty text) found.
 _NOTHING = Finding(0.0)
 _NEUTRAL_EMOTION = EmotionScores().model_dump()
@@ -352,7 +354,11 @@ class Session:
         detected = request.score >= DETECTION_THRESHOLD or request.detail.get("detected", False)
         if detected:
             self._request_count += 1
-            self._request_evidence.extend(h.evidence(turn) for h in request.hits)
+            if request.hits:
+                self._request_evidence.extend(h.evidence(turn) for h in request.hits)
+            else:  # the text model alone: the whole turn is the evidence
+                whole = text.original
+                self._request_evidence.append(Span(index, 0, len(whole), whole, MODEL_SOURCE))
         # topics: this turn, with half the peak of those seen earlier
         topic_finding = findings["topics"]
         topics_now = topic_finding.scores

@@ -405,3 +405,16 @@ def test_session_state_stays_bounded_over_a_long_conversation():
     [reason] = [r for r in last_customer.reasons if r.signal == "human_request"]
     assert last_customer.signals.human_request.count == 251
     assert len(reason.evidence) <= 16
+
+
+def test_a_request_seen_by_the_model_alone_is_counted_with_the_turn_as_evidence():
+    from empathy_signals.encoder.text_model import ModelOutput
+
+    session = Detector().session("en")
+    seen = ModelOutput(human_request=0.97, valence=-0.2, emotion={}, topics={})
+    a = session.add({"speaker": "customer", "text": "anyone there who can actually help??"}, model_output=seen)
+    assert a.signals.human_request.detected and a.signals.human_request.count == 1
+    reason = next(r for r in a.reasons if r.signal == "human_request")
+    assert reason.evidence[0].source == "model:e5-small"
+    assert reason.evidence[0].text == "anyone there who can actually help??"
+    assert "(model: 0.97)" in reason.message
