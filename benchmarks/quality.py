@@ -27,8 +27,8 @@ Tasks
   - ``fr_smoke``: the French smoke set (81 rows: indicative only).
   One-turn conversations leave the friction signal (which needs earlier turns) inert.
 * **Ablations**: the escalation-score proxies and the human-request sets again with each
-  signal family switched off through ``Policy.signals`` (prosody and model are not exercised
-  by text-only sets; the model is not in ``Detector`` yet).
+  signal family switched off through ``Policy.signals`` (prosody is not exercised by
+  text-only sets; with and without the text model: ``benchmarks/model_ablation.py``).
 """
 
 from __future__ import annotations

@@ -383,7 +383,22 @@ def gate_section(spread: dict | None, baseline: dict | None) -> list[str]:
     return out
 
 
-def render(speed: dict | None, quality: dict | None, spread: dict | None, baseline: dict | None) -> str:
+def model_section(a: dict) -> list[str]:
+    """With and without the text model (benchmarks/model_ablation.py)."""
+    out = ["## With and without the text model", "",
+           "`python benchmarks/model_ablation.py` (about 10 minutes): the same tasks through "
+           "`Detector(model=\"none\")` and `Detector(model=\"e5-small\")`, default policy, one-turn sessions.", ""]
+    rows = []
+    for name, row in a.items():
+        if not isinstance(row, dict) or "none" not in row:
+            continue
+        metric = "f1" if "f1" in row["none"] else "macro_f1" if "macro_f1" in row["none"] else "auc"
+        rows.append([name, metric, f(row["none"].get(metric)), f(row["e5-small"].get(metric)), row["none"].get("n")])
+    return out + table(["task", "metric", "no model", "with the model", "n"], rows)
+
+
+def render(speed: dict | None, quality: dict | None, spread: dict | None, baseline: dict | None,
+           ablation: dict | None = None) -> str:
     src = speed or quality or {}
     m = src.get("machine", {})
     git = src.get("git", {})
@@ -408,6 +423,8 @@ def render(speed: dict | None, quality: dict | None, spread: dict | None, baseli
         out += speed_section(speed)
     if quality:
         out += quality_section(quality)
+    if ablation:
+        out += model_section(ablation)
     out += gate_section(spread, baseline)
     return "\n".join(out).rstrip() + "\n"
 
@@ -424,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: no results in {args.results}", file=sys.stderr)
         return 1
     made = plots(speed, quality, args.docs / "img")
-    text = render(speed, quality, load(args.results / "quick_spread.json"), load(args.results / "baseline_quick.json"))
+    text = render(speed, quality, load(args.results / "quick_spread.json"), load(args.results / "baseline_quick.json"),
+                  load(args.results / "model_ablation.json"))
     (args.docs / "benchmarks.md").write_text(text, encoding="utf-8")
     print(f"report: wrote {args.docs / 'benchmarks.md'} and {', '.join(made)} in {args.docs / 'img'}", file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from .config import Policy
 from .schema import DECISIONS, EMOTIONS
@@ -46,49 +47,83 @@ class TurnValues:
     topics: dict[str, float] = field(default_factory=dict)  # this turn, with memory applied
     friction: float = 0.0
     arousal: float | None = None
-    model: dict[str, float] = field(default_factory=dict)  # model contributions, already weighted
 
 
-@dataclass(frozen=True, slots=True)
-class Contributions:
+class Contributions(NamedTuple):
     """Per-signal contributions; ``logit`` is exactly ``bias`` plus their sum."""
 
     bias: float
     parts: dict[str, float]
+    logit: float
+    score: float
 
-    @property
-    def logit(self) -> float:
-        return self.bias + math.fsum(self.parts.values())
 
-    @property
-    def score(self) -> float:
-        return sigmoid(self.logit)
+class _Plan(NamedTuple):
+    """A policy's fusion weights as plain numbers, read once per policy (the hot path)."""
+
+    bias: float
+    request: float | None  # None: the signal is off
+    repeat_gain: float
+    negative_valence: float | None
+    emotions: tuple[tuple[str, float], ...] | None
+    topics: dict[str, float] | None
+    friction: float | None
+    prosody: float | None
+    prosody_neutral: float
+
+
+_PLANS: dict[int, tuple[Policy, _Plan]] = {}
+
+
+def _plan(policy: Policy) -> _Plan:
+    cached = _PLANS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    w = policy.weights
+
+    def on(signal: str, value: Any) -> Any:
+        return value if policy.enabled(signal) else None
+
+    plan = _Plan(
+        bias=w.bias,
+        request=on("human_request", w.human_request),
+        repeat_gain=w.human_request_repeat_gain,
+        negative_valence=on("sentiment", w.negative_valence),
+        emotions=on("emotion", tuple((e, w.emotion[e]) for e in EMOTIONS if w.emotion.get(e))),
+        topics=on("topics", dict(w.topics)),
+        friction=on("friction", w.friction),
+        prosody=on("prosody", w.prosody_arousal),
+        prosody_neutral=w.prosody_neutral,
+    )
+    if len(_PLANS) > 64:  # policies are few; keep the cache small anyway
+        _PLANS.clear()
+    _PLANS[id(policy)] = (policy, plan)
+    return plan
 
 
 def combine(values: TurnValues, policy: Policy) -> Contributions:
-    """Weighted contributions of every enabled signal (zero ones left out)."""
-    w = policy.weights
+    """Weighted contributions of every enabled signal (those under MIN_CONTRIBUTION left out)."""
+    plan = _plan(policy)
     parts: dict[str, float] = {}
-
-    if policy.enabled("human_request"):
+    if plan.request is not None:
         count = values.request_count
         level = max(values.request_score, PENDING_REQUEST_FRACTION if count > 0 else 0.0)
-        repeat = 1.0 + w.human_request_repeat_gain * max(0, count - 1)
-        parts["human_request"] = w.human_request * level * repeat
-    if policy.enabled("sentiment"):
-        parts["sentiment"] = w.negative_valence * max(0.0, -values.valence)
-    if policy.enabled("emotion"):
-        parts["emotion"] = math.fsum(w.emotion.get(e, 0.0) * values.emotions.get(e, 0.0) for e in EMOTIONS)
-    if policy.enabled("topics"):
-        parts["topics"] = math.fsum(w.topics.get(t, 0.0) * s for t, s in values.topics.items())
-    if policy.enabled("friction"):
-        parts["friction"] = w.friction * values.friction
-    if policy.enabled("prosody") and values.arousal is not None:
-        parts["prosody"] = w.prosody_arousal * (values.arousal - w.prosody_neutral)
-    if policy.enabled("model"):
-        for name, value in values.model.items():
-            parts[name] = value
-    return Contributions(w.bias, {k: v for k, v in parts.items() if abs(v) >= MIN_CONTRIBUTION})
+        parts["human_request"] = plan.request * level * (1.0 + plan.repeat_gain * max(0, count - 1))
+    if plan.negative_valence is not None and values.valence < 0.0:
+        parts["sentiment"] = plan.negative_valence * -values.valence
+    if plan.emotions is not None and values.emotions:
+        emotions = values.emotions
+        parts["emotion"] = math.fsum([w * emotions.get(e, 0.0) for e, w in plan.emotions])
+    if plan.topics is not None and values.topics:
+        weights = plan.topics
+        parts["topics"] = math.fsum([weights.get(t, 0.0) * s for t, s in values.topics.items()])
+    if plan.friction is not None:
+        parts["friction"] = plan.friction * values.friction
+    if plan.prosody is not None and values.arousal is not None:
+        parts["prosody"] = plan.prosody * (values.arousal - plan.prosody_neutral)
+    kept = {k: v for k, v in parts.items() if abs(v) >= MIN_CONTRIBUTION}
+    logit = plan.bias + math.fsum(kept.values())
+    return Contributions(plan.bias, kept, logit, sigmoid(logit))
 
 
 def severity(decision: str) -> int:

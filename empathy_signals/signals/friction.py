@@ -82,8 +82,8 @@ def friction(turn: TurnInput) -> Finding:
     similarity = max((jaccard(words, earlier) for earlier in history.customer_turns), default=0.0)
     if similarity >= REPEAT_SIMILARITY and len(words) >= 2:
         parts["customer_repeats"] = REPEAT_WEIGHT * similarity
-        if turn.text.tokens:
-            hits.append(Hit(0, len(turn.text.tokens) - 1, "rule:customer_repeats", parts["customer_repeats"]))
+        if turn.text.words:
+            hits.append(Hit(0, len(turn.text.words) - 1, "rule:customer_repeats", parts["customer_repeats"]))
     if history.bot_failures:
         parts["bot_failures"] = min(BOT_FAILURE_CAP, BOT_FAILURE_WEIGHT * len(history.bot_failures))
     if history.bot_repeated:
