@@ -240,8 +240,9 @@ class Session:
     ) -> Assessment:
         """Assess the conversation after ``turn``; agent and bot turns are never scored.
 
-        ``audio`` passes the customer's samples directly (with ``sample_rate_hz``) instead
-        of ``turn.audio``'s file. Audio is read only for customer turns, and never when the
+        ``audio`` passes the customer's samples directly (with ``sample_rate_hz``), or the
+        :meth:`audio_stream` a live call pushed this turn's chunks into, instead of
+        ``turn.audio``'s file. Audio is read only for customer turns, and never when the
         policy is text-only or prosody is off. ``model_output`` is the text model's output
         for this turn when it was computed ahead, in a batch (see :meth:`Detector.assess`).
         """
@@ -294,13 +295,36 @@ class Session:
             self._bot_failures.append(Span(index, start, end, text.original[start:end], hit.source))
         self._bot_turns.append(content_words(text))
 
-    def _prosody(self, turn: Turn, audio: Any, sample_rate_hz: float | None, language: str) -> Any:
-        """The caller's prosody for this turn (a neutral result that says why on bad audio)."""
-        from .audio import ProsodyTracker, load_audio
+    def audio_stream(self, *, sample_rate_hz: float = 16000.0) -> Any:
+        """A buffer for a live call: push the caller's chunks as they arrive, then pass it
+        to :meth:`add` with the turn's transcript (``session.add(turn, audio=stream)``); the
+        stream is then ready for the next turn. Uses this session's per-caller baseline.
+
+        >>> import numpy as np
+        >>> from empathy_signals import Detector
+        >>> session = Detector().session("fr")
+        >>> stream = session.audio_stream(sample_rate_hz=8000)
+        >>> for chunk in np.zeros((4, 2000), dtype=np.float32):
+        ...     stream.push(chunk)
+        >>> session.add({"speaker": "customer", "text": "allô"}, audio=stream).signals.prosody.neutral_reason
+        'silence'
+        """
+        return self._tracker().stream(sr_hz=sample_rate_hz)
+
+    def _tracker(self) -> Any:
+        from .audio import ProsodyTracker
 
         if self._prosody_tracker is None:
-            self._prosody_tracker = ProsodyTracker(language=language)
-        tracker = self._prosody_tracker
+            self._prosody_tracker = ProsodyTracker(language=self.language)
+        return self._prosody_tracker
+
+    def _prosody(self, turn: Turn, audio: Any, sample_rate_hz: float | None, language: str) -> Any:
+        """The caller's prosody for this turn (a neutral result that says why on bad audio)."""
+        from .audio import AudioStream, load_audio
+
+        tracker = self._tracker()
+        if isinstance(audio, AudioStream):
+            return audio.end_turn()
         try:
             if audio is not None:
                 samples = load_audio(audio, sr_hz=sample_rate_hz)
@@ -604,7 +628,7 @@ def analyze(text: str, lang: Literal["fr", "en", "auto"] = "auto") -> Assessment
     """One customer message, scored on its own (for notebooks).
 
     >>> analyze("C'est inadmissible, je veux parler à un conseiller !", lang="fr").decision
-    'offer_human'
+    'escalate'
     """
     global _DEFAULT_DETECTOR
     if _DEFAULT_DETECTOR is None:
