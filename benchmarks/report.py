@@ -274,10 +274,10 @@ def quality_section(q: dict) -> list[str]:
             rows.append([fam, f(en["auc"]) if en else "-", f"{en['positives']}/{en['n']}" if en else "-",
                          ", ".join(en["gold"]) if en else "-",
                          f(frr["auc"]) if frr else "-", f"{frr['positives']}/{frr['n']}" if frr else "-"])
-        out += table(["family", "EN GoEmotions dev AUC", "pos/n", "gold labels", "FR XED AUC", "pos/n"], rows)
+        out += table(["family", "EN GoEmotions dev AUC", "pos/n", "gold labels", "FR XED held-out AUC", "pos/n"], rows)
         if sent.get("goemotions_dev_anger_auc"):
             out += [(f"quality_sentiment.py (same run): anger AUC GoEmotions dev "
-                    f"{sent['goemotions_dev_anger_auc']['auc']}, XED FR {sent.get('xed_fr_anger_auc', {}).get('auc')}."), ""]
+                    f"{sent['goemotions_dev_anger_auc']['auc']}, XED FR held-out {sent.get('xed_fr_anger_auc_heldout', {}).get('auc')}."), ""]
     top = q.get("topics", {})
     if top.get("result"):
         out += ["### Sensitive topics (`quality_topics.py`, test splits)", ""]
