@@ -61,6 +61,8 @@ REQUEST_EVIDENCE_KEPT = 5
 BOT_REPEAT_SIMILARITY = 0.8
 #: Language votes one language needs ahead of the other before the session settles on it.
 LANGUAGE_MARGIN = 2.0
+#: Topics named in an explanation need at least this score (the weakest is named if none has).
+TOPIC_REASON_MIN = 0.25
 #: Emotions listed in an explanation need at least this contribution to the logit.
 EMOTION_REASON_MIN = 0.05
 _FAMILIES = ("human_request", "topics", "sentiment", "emotion", "friction")
@@ -527,6 +529,7 @@ class Session:
     def _explain_topics(self, language, finding, turn, values, value, prosody):
         names = explain.TOPIC_NAMES[language]
         ranked = sorted(values.topics, key=lambda t: -values.topics[t])
+        ranked = [t for t in ranked if values.topics[t] >= TOPIC_REASON_MIN] or ranked[:1]
         evidence = [h.evidence(turn) for h in finding.hits]
         evidence += [
             self._topic_peaks[t][1] for t in ranked if t in self._topic_peaks and t not in finding.scores
