@@ -23,6 +23,7 @@ data folder is absent. Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib.util
 import json
@@ -67,21 +68,11 @@ def macro_f1(gold: list[int], pred: list[int], classes=(0, 1, 2)) -> float:
 
 
 def auc(labels: list[int], scores: list[float]) -> float:
-    """ROC AUC by the rank-sum formula (ties get average ranks)."""
-    order = sorted(range(len(scores)), key=scores.__getitem__)
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    pos = sum(labels)
-    neg = len(labels) - pos
-    rank_sum = sum(r for r, y in zip(ranks, labels) if y)
-    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+    """ROC AUC by the rank-sum formula (ties get average ranks; NaN when a class is absent).
+
+    One implementation for the project's scripts: ``models/lexicons/derive_weights.py``'s.
+    """
+    return _derive_module().auc(labels, scores)
 
 
 class Scorer:
@@ -152,8 +143,9 @@ def goemotions(data: Path, scorer: Scorer, results: dict) -> None:
     }
 
 
+@functools.cache
 def _derive_module():
-    """``models/lexicons/derive_weights.py`` (its split and row filter are the reference)."""
+    """``models/lexicons/derive_weights.py`` (its split, row filter and AUC are the reference)."""
     spec = importlib.util.spec_from_file_location("derive_weights", ROOT / "models/lexicons/derive_weights.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
