@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import PolicyError
 from .schema import EMOTIONS, TOPICS
 
-__all__ = ["Policy", "Signal", "Thresholds", "Overrides", "Weights"]
+__all__ = ["Overrides", "Policy", "Signal", "Thresholds", "Weights"]
 
 Signal = Literal["human_request", "topics", "sentiment", "emotion", "friction", "prosody", "model"]
 
@@ -40,15 +40,29 @@ class Weights(_Strict):
     negative_valence: float = 1.2
     emotion: dict[str, float] = Field(
         default_factory=lambda: {
-            "anger": 1.6, "frustration": 1.4, "sadness": 0.6, "fear": 0.8,
-            "confusion": 0.5, "joy": -0.6, "gratitude": -0.8, "neutral": 0.0,
+            "anger": 1.6,
+            "frustration": 1.4,
+            "sadness": 0.6,
+            "fear": 0.8,
+            "confusion": 0.5,
+            "joy": -0.6,
+            "gratitude": -0.8,
+            "neutral": 0.0,
         }
     )
     topics: dict[str, float] = Field(
         default_factory=lambda: {
-            "self_harm": 5.0, "bereavement": 1.5, "health": 0.8, "financial_hardship": 1.2,
-            "fraud_security": 1.5, "legal_threat": 2.0, "complaint": 1.2, "cancellation": 0.8,
-            "vulnerability": 1.5, "large_purchase": 0.8, "account_change": 0.8,
+            "self_harm": 5.0,
+            "bereavement": 1.5,
+            "health": 0.8,
+            "financial_hardship": 1.2,
+            "fraud_security": 1.5,
+            "legal_threat": 2.0,
+            "complaint": 1.2,
+            "cancellation": 0.8,
+            "vulnerability": 1.5,
+            "large_purchase": 0.8,
+            "account_change": 0.8,
         }
     )
     friction: float = 2.0
@@ -67,7 +81,9 @@ class Weights(_Strict):
         for field, known in (("emotion", EMOTIONS), ("topics", TOPICS)):
             unknown = sorted(set(getattr(self, field)) - set(known))
             if unknown:
-                raise ValueError(f"weights.{field} has unknown keys {unknown}; known: {list(known)}")
+                raise ValueError(
+                    f"weights.{field} has unknown keys {unknown}; known: {list(known)}"
+                )
         return self
 
 
@@ -98,8 +114,15 @@ class Overrides(_Strict):
     escalate_topics: tuple[str, ...] = ("self_harm",)
     #: Topics where the customer should at least be offered a human.
     offer_topics: tuple[str, ...] = (
-        "bereavement", "health", "financial_hardship", "fraud_security", "legal_threat",
-        "complaint", "vulnerability", "large_purchase", "account_change",
+        "bereavement",
+        "health",
+        "financial_hardship",
+        "fraud_security",
+        "legal_threat",
+        "complaint",
+        "vulnerability",
+        "large_purchase",
+        "account_change",
     )
     #: Explicit human requests that offer a human (1: the first request) ...
     offer_on_request_count: int = Field(1, ge=1)
@@ -111,7 +134,9 @@ class Overrides(_Strict):
         for field in ("escalate_topics", "offer_topics"):
             unknown = sorted(set(getattr(self, field)) - set(TOPICS))
             if unknown:
-                raise ValueError(f"overrides.{field} has unknown topics {unknown}; known: {list(TOPICS)}")
+                raise ValueError(
+                    f"overrides.{field} has unknown topics {unknown}; known: {list(TOPICS)}"
+                )
         return self
 
 
@@ -152,7 +177,12 @@ class Policy(_Strict):
     @classmethod
     def default(cls) -> Policy:
         """The policy that ships with the package."""
-        text = resources.files("empathy_signals").joinpath("data").joinpath("default_policy.toml").read_text("utf-8")
+        text = (
+            resources.files("empathy_signals")
+            .joinpath("data")
+            .joinpath("default_policy.toml")
+            .read_text("utf-8")
+        )
         return cls.from_toml(text, source="default_policy.toml")
 
     @classmethod
@@ -198,7 +228,9 @@ class Policy(_Strict):
         """Write this policy as TOML (or JSON, by extension)."""
         path = Path(path)
         if path.suffix.lower() == ".json":
-            path.write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+            path.write_text(
+                json.dumps(self.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"
+            )
         else:
             path.write_text(self.to_toml(), encoding="utf-8")
 

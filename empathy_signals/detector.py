@@ -14,8 +14,8 @@ decision), so ``session.add`` costs the same at turn 1,000 as at turn 10.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,8 +23,19 @@ from pydantic import BaseModel, ValidationError
 
 from . import explain
 from .config import Policy
-from .errors import InputError, ModelError
-from .fusion import MIN_CONTRIBUTION, TOPIC_FADE, TOPIC_MEMORY, Contributions, DecisionState, Override, TurnValues, combine, severity, sigmoid
+from .errors import InputError
+from .fusion import (
+    MIN_CONTRIBUTION,
+    TOPIC_FADE,
+    TOPIC_MEMORY,
+    Contributions,
+    DecisionState,
+    Override,
+    TurnValues,
+    combine,
+    severity,
+    sigmoid,
+)
 from .language import LanguageVote, detect
 from .lexicons import Speller, load_lexicon
 from .schema import (
@@ -32,15 +43,6 @@ from .schema import (
     Conversation,
     ConversationAssessment,
     EmotionScores,
-    EmotionSignal,
-    Evidence,
-    FrictionSignal,
-    HumanRequestSignal,
-    ProsodySignal,
-    Reason,
-    SentimentSignal,
-    Signals,
-    TopicsSignal,
     Turn,
 )
 from .signals import Finding, History, LanguagePack, TurnInput, signals_of
@@ -85,7 +87,9 @@ def validation_error(exc: ValidationError, *, prefix: str = "") -> InputError:
     shown = repr(value) if not isinstance(value, Mapping) else "an object"
     if len(shown) > 80:
         shown = shown[:77] + "..."
-    return InputError(f"{path or 'input'}: {err['msg']}; got {shown}", field=path or None, value=value)
+    return InputError(
+        f"{path or 'input'}: {err['msg']}; got {shown}", field=path or None, value=value
+    )
 
 
 def _as(model: type[BaseModel], data: Any, *, what: str) -> Any:
@@ -93,7 +97,9 @@ def _as(model: type[BaseModel], data: Any, *, what: str) -> Any:
         return data
     if not isinstance(data, Mapping):
         raise InputError(
-            f"{what} must be a {model.__name__} or a mapping; got {type(data).__name__}", field=what, value=data
+            f"{what} must be a {model.__name__} or a mapping; got {type(data).__name__}",
+            field=what,
+            value=data,
         )
     try:
         return model.model_validate(data)
@@ -129,7 +135,9 @@ class Detector:
         elif not isinstance(policy, Policy):
             policy = Policy.load(policy)
         if model not in MODELS:
-            raise InputError(f"model must be one of {list(MODELS)}; got {model!r}", field="model", value=model)
+            raise InputError(
+                f"model must be one of {list(MODELS)}; got {model!r}", field="model", value=model
+            )
         self.policy = policy
         self.model = model
         #: The text model, loaded (and sha256-checked) now so that errors surface here.
@@ -148,7 +156,9 @@ class Detector:
         #: The signal of each family (the latest registered version).
         self.signals = {family: signals_of(family)[-1] for family in _FAMILIES}
         #: The signals the policy switches on, in order.
-        self.active_signals = tuple((f, spec) for f, spec in self.signals.items() if policy.enabled(f))
+        self.active_signals = tuple(
+            (f, spec) for f, spec in self.signals.items() if policy.enabled(f)
+        )
         for language in policy.languages:  # load every resource now, before threads share us
             Session(self, language).add(Turn(speaker="customer", text="ok"))
 
@@ -175,15 +185,22 @@ class Detector:
         session = self.session(conversation.language, base_dir=base_dir)
         outputs: dict[int, Any] = {}
         if self.text_model is not None:  # one batched forward pass for the customer turns
-            customer = [i for i, t in enumerate(conversation.turns) if t.speaker == "customer" and t.text.strip()]
+            customer = [
+                i
+                for i, t in enumerate(conversation.turns)
+                if t.speaker == "customer" and t.text.strip()
+            ]
             predicted = self.text_model.predict([conversation.turns[i].text for i in customer])
             outputs = dict(zip(customer, predicted, strict=True))
         turns = tuple(
-            session.add(turn, model_output=outputs.get(i)) for i, turn in enumerate(conversation.turns)
+            session.add(turn, model_output=outputs.get(i))
+            for i, turn in enumerate(conversation.turns)
         )
         peak = max((a.escalation_score for a in turns), default=0.0)
         decision = max((a.decision for a in turns), key=severity, default="continue")
-        decided_at = next((a.index for a in turns if a.decision == decision), None) if turns else None
+        decided_at = (
+            next((a.index for a in turns if a.decision == decision), None) if turns else None
+        )
         return ConversationAssessment(
             id=conversation.id,
             language=session.language,
@@ -197,7 +214,9 @@ class Detector:
 class Session:
     """The streaming state of one conversation. Not thread-safe: one session, one thread."""
 
-    def __init__(self, detector: Detector, language: str = "auto", *, base_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, detector: Detector, language: str = "auto", *, base_dir: str | Path | None = None
+    ) -> None:
         self.detector = detector
         self.base_dir = base_dir
         self._prosody_tracker: Any = None
@@ -219,7 +238,13 @@ class Session:
         self._state = DecisionState()
         bias = self.policy.weights.bias
         #: Score, decision, logit, bias and reasons of the last customer turn (agent and bot turns carry them).
-        self._last: tuple[float, str, float, float, list] = (sigmoid(bias), "continue", bias, bias, [])
+        self._last: tuple[float, str, float, float, list] = (
+            sigmoid(bias),
+            "continue",
+            bias,
+            bias,
+            [],
+        )
 
     @property
     def language(self) -> str:
@@ -332,7 +357,9 @@ class Session:
                 samples = load_audio(audio, sr_hz=sample_rate_hz)
             else:
                 ref = turn.audio
-                samples = load_audio(ref.path, start_s=ref.start, end_s=ref.end, base_dir=self.base_dir)
+                samples = load_audio(
+                    ref.path, start_s=ref.start, end_s=ref.end, base_dir=self.base_dir
+                )
         except InputError as exc:
             return _UnreadableAudio(str(exc), arousal=self.policy.weights.prosody_neutral)
         return tracker.add(samples)
@@ -367,7 +394,9 @@ class Session:
         if not empty:
             for family, spec in self.detector.active_signals:
                 if family == "friction":  # friction also sees this turn's valence
-                    history = turn.history._replace(valences=(*turn.history.valences, findings["sentiment"].score))
+                    history = turn.history._replace(
+                        valences=(*turn.history.valences, findings["sentiment"].score)
+                    )
                     findings[family] = spec.fn(turn._replace(history=history))
                 else:
                     findings[family] = spec.fn(turn)
@@ -390,10 +419,18 @@ class Session:
         topics_now = topic_finding.scores
         topic_values = dict(topics_now)
         for topic, (peak, span) in self._topic_peaks.items():
-            remembered = TOPIC_MEMORY * peak * TOPIC_FADE ** (self._customer_turns - self._topic_seen[topic] - 1)
+            remembered = (
+                TOPIC_MEMORY
+                * peak
+                * TOPIC_FADE ** (self._customer_turns - self._topic_seen[topic] - 1)
+            )
             if remembered >= MIN_CONTRIBUTION:
                 topic_values[topic] = max(topics_now.get(topic, 0.0), remembered)
-        sentiment, emotion, friction = findings["sentiment"], findings["emotion"], findings["friction"]
+        sentiment, emotion, friction = (
+            findings["sentiment"],
+            findings["emotion"],
+            findings["friction"],
+        )
         usable_prosody = prosody is not None and not prosody.neutral_reason
         values = TurnValues(
             request_score=request.score,
@@ -407,17 +444,33 @@ class Session:
         contributions = combine(values, policy)
         detected_topics = tuple(topic_finding.detail.get("detected", ()))
         score = contributions.score
-        decision, rule = self._state.update(score, self._overrides(detected, detected_topics), policy, index)
+        decision, rule = self._state.update(
+            score, self._overrides(detected, detected_topics), policy, index
+        )
 
         signals = {
-            "human_request": {"detected": detected, "score": request.score, "count": self._request_count},
-            "sentiment": {"label": sentiment.detail.get("label", "neutral"), "valence": sentiment.score},
-            "emotion": {"label": emotion.detail.get("label", "neutral"), "scores": emotion.scores or _NEUTRAL_EMOTION},
+            "human_request": {
+                "detected": detected,
+                "score": request.score,
+                "count": self._request_count,
+            },
+            "sentiment": {
+                "label": sentiment.detail.get("label", "neutral"),
+                "valence": sentiment.score,
+            },
+            "emotion": {
+                "label": emotion.detail.get("label", "neutral"),
+                "scores": emotion.scores or _NEUTRAL_EMOTION,
+            },
             "topics": {"detected": detected_topics, "scores": topics_now},
             "friction": {"score": friction.score},
             "prosody": None
             if prosody is None
-            else {"arousal": prosody.arousal, "features": prosody.features, "neutral_reason": prosody.neutral_reason},
+            else {
+                "arousal": prosody.arousal,
+                "features": prosody.features,
+                "neutral_reason": prosody.neutral_reason,
+            },
             "model": None
             if model is None
             else {
@@ -488,11 +541,18 @@ class Session:
         reasons = []
         for signal, value in sorted(contributions.parts.items(), key=lambda kv: -abs(kv[1])):
             explain_signal = getattr(self, f"_explain_{signal}")
-            message, evidence = explain_signal(language, findings.get(signal, _NOTHING), turn, values, value, prosody)
+            message, evidence = explain_signal(
+                language, findings.get(signal, _NOTHING), turn, values, value, prosody
+            )
             if model is not None:
                 message += explain.model_note(language, signal, model)
             reasons.append(
-                {"signal": signal, "contribution": value, "message": message, "evidence": [e._asdict() for e in evidence]}
+                {
+                    "signal": signal,
+                    "contribution": value,
+                    "message": message,
+                    "evidence": [e._asdict() for e in evidence],
+                }
             )
         return reasons
 
@@ -500,27 +560,39 @@ class Session:
         if self._request_count:
             evidence = list(self._request_evidence)
             turns = explain.turn_list(language, sorted({e.turn for e in evidence}))
-            return explain.message(language, "human_request", count=self._request_count, turns=turns), evidence
+            return explain.message(
+                language, "human_request", count=self._request_count, turns=turns
+            ), evidence
         evidence = [h.evidence(turn) for h in finding.hits]
         text = explain.message(
-            language, "human_request_weak", score=values.request_score, turns=explain.turn_list(language, [turn.index])
+            language,
+            "human_request_weak",
+            score=values.request_score,
+            turns=explain.turn_list(language, [turn.index]),
         )
         return text, evidence
 
     def _explain_sentiment(self, language, finding, turn, values, value, prosody):
-        evidence = [h.evidence(turn) for h in sorted(finding.hits, key=lambda h: h.weight) if h.weight < 0][:3]
+        evidence = [
+            h.evidence(turn) for h in sorted(finding.hits, key=lambda h: h.weight) if h.weight < 0
+        ][:3]
         text = explain.message(language, "sentiment", valence=values.valence)
         if evidence:
-            text += explain.SEPARATOR[language] + explain.quoted(language, [e.text for e in evidence])
+            text += explain.SEPARATOR[language] + explain.quoted(
+                language, [e.text for e in evidence]
+            )
         return text, evidence
 
     def _explain_emotion(self, language, finding, turn, values, value, prosody):
         weights = self.policy.weights.emotion
         weighted = [e for e, s in values.emotions.items() if weights.get(e, 0.0) * s]
-        shown = sorted(
-            (e for e in weighted if abs(weights[e] * values.emotions[e]) >= EMOTION_REASON_MIN),
-            key=lambda e: -values.emotions[e],
-        ) or sorted(weighted, key=lambda e: -abs(weights[e] * values.emotions[e]))[:1]
+        shown = (
+            sorted(
+                (e for e in weighted if abs(weights[e] * values.emotions[e]) >= EMOTION_REASON_MIN),
+                key=lambda e: -values.emotions[e],
+            )
+            or sorted(weighted, key=lambda e: -abs(weights[e] * values.emotions[e]))[:1]
+        )
         names = explain.EMOTION_NAMES[language]
         listed = ", ".join(f"{names[e]} {values.emotions[e]:.2f}" for e in shown) or "-"
         evidence = [h.evidence(turn) for h in finding.hits if h.label in shown][:3]
@@ -532,7 +604,9 @@ class Session:
         ranked = [t for t in ranked if values.topics[t] >= TOPIC_REASON_MIN] or ranked[:1]
         evidence = [h.evidence(turn) for h in finding.hits]
         evidence += [
-            self._topic_peaks[t][1] for t in ranked if t in self._topic_peaks and t not in finding.scores
+            self._topic_peaks[t][1]
+            for t in ranked
+            if t in self._topic_peaks and t not in finding.scores
         ]
         text = explain.message(language, "topics", topics=", ".join(names[t] for t in ranked))
         if evidence:
@@ -541,7 +615,9 @@ class Session:
 
     def _explain_friction(self, language, finding, turn, values, value, prosody):
         parts = [
-            explain.message(language, part, n=len(finding.evidence)) if part == "bot_failures" else explain.message(language, part)
+            explain.message(language, part, n=len(finding.evidence))
+            if part == "bot_failures"
+            else explain.message(language, part)
             for part in finding.scores
         ]
         evidence = [h.evidence(turn) for h in finding.hits] + list(finding.evidence)
@@ -551,7 +627,10 @@ class Session:
         details = "; ".join(getattr(prosody, "messages", ()))
         key = "prosody" if value > 0 else "prosody_calm"
         text = explain.message(
-            language, key, arousal=values.arousal, details=explain.SEPARATOR[language] + details if details else ""
+            language,
+            key,
+            arousal=values.arousal,
+            details=explain.SEPARATOR[language] + details if details else "",
         )
         return text, []
 
@@ -571,15 +650,22 @@ class Session:
         if rule.startswith("override:topic:"):
             topic = rule.rsplit(":", 1)[1]
             text = msg(language, "override:topic", topic=explain.TOPIC_NAMES[language][topic])
-        elif rule.startswith("override:") and rule.split(":", 1)[1] in self.policy.overrides.escalate_topics:
+        elif (
+            rule.startswith("override:")
+            and rule.split(":", 1)[1] in self.policy.overrides.escalate_topics
+        ):
             topic = rule.split(":", 1)[1]
-            text = msg(language, "override:escalate_topic", topic=explain.TOPIC_NAMES[language][topic])
+            text = msg(
+                language, "override:escalate_topic", topic=explain.TOPIC_NAMES[language][topic]
+            )
         else:
             text = msg(language, rule)
         return {"signal": "override", "contribution": 0.0, "message": text}
 
 
-def _fuse_model(findings: dict[str, Finding], model: Any, policy: Policy, language: str) -> dict[str, Finding]:
+def _fuse_model(
+    findings: dict[str, Finding], model: Any, policy: Policy, language: str
+) -> dict[str, Finding]:
     """The lexicon findings with the text model's scores blended in (see docs/fusion.md).
 
     Human request: the larger score; the model alone counts as a request only at
@@ -587,24 +673,37 @@ def _fuse_model(findings: dict[str, Finding], model: Any, policy: Policy, langua
     with ``b = model_blend``. Topics: the larger of the lexicon score and ``b * model``.
     Evidence (hits) stays the lexicon's.
     """
-    from .signals.sentiment import label_of  # noqa: PLC0415  (the sentiment signal's bands)
+    from .signals.sentiment import label_of
 
     w = policy.weights
     b = w.model_blend
     fused = dict(findings)
     request = findings["human_request"]
-    fused["human_request"] = replace(request, 
+    fused["human_request"] = replace(
+        request,
         score=max(request.score, model.human_request),
-        detail={**request.detail, "detected": request.score >= DETECTION_THRESHOLD
-                or model.human_request >= w.model_request_threshold},
+        detail={
+            **request.detail,
+            "detected": request.score >= DETECTION_THRESHOLD
+            or model.human_request >= w.model_request_threshold,
+        },
     )
     sentiment = findings["sentiment"]
     valence = (1.0 - b) * sentiment.score + b * model.valence
-    fused["sentiment"] = replace(sentiment, score=valence, detail={**sentiment.detail, "label": label_of(valence, language)})
+    fused["sentiment"] = replace(
+        sentiment, score=valence, detail={**sentiment.detail, "label": label_of(valence, language)}
+    )
     emotion = findings["emotion"]
     lexicon_emotions = emotion.scores or _NEUTRAL_EMOTION
-    emotions = {e: (1.0 - b) * lexicon_emotions.get(e, 0.0) + b * model.emotion.get(e, 0.0) for e in _NEUTRAL_EMOTION}
-    fused["emotion"] = replace(emotion, scores=emotions, detail={**emotion.detail, "label": max(emotions, key=emotions.get)})
+    emotions = {
+        e: (1.0 - b) * lexicon_emotions.get(e, 0.0) + b * model.emotion.get(e, 0.0)
+        for e in _NEUTRAL_EMOTION
+    }
+    fused["emotion"] = replace(
+        emotion,
+        scores=emotions,
+        detail={**emotion.detail, "label": max(emotions, key=emotions.get)},
+    )
     topics = findings["topics"]
     scores = dict(topics.scores)
     for topic, p in model.topics.items():
@@ -637,5 +736,7 @@ def analyze(text: str, lang: Literal["fr", "en", "auto"] = "auto") -> Assessment
     if _DEFAULT_DETECTOR is None:
         _DEFAULT_DETECTOR = Detector()
     if not isinstance(text, str):
-        raise InputError(f"text must be a string; got {type(text).__name__}", field="text", value=text)
+        raise InputError(
+            f"text must be a string; got {type(text).__name__}", field="text", value=text
+        )
     return _DEFAULT_DETECTOR.session(lang).add(Turn(speaker="customer", text=text))

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
-__all__ = ["EMOTION_NAMES", "SEPARATOR", "TOPIC_NAMES", "decision_name", "message", "quoted", "turn_list"]
+__all__ = [
+    "EMOTION_NAMES",
+    "SEPARATOR",
+    "TOPIC_NAMES",
+    "decision_name",
+    "message",
+    "quoted",
+    "turn_list",
+]
 
 TOPIC_NAMES = {
     "fr": {
@@ -51,11 +58,27 @@ EMOTION_NAMES = {
         "gratitude": "gratitude",
         "neutral": "neutre",
     },
-    "en": {e: e for e in ("anger", "frustration", "sadness", "fear", "confusion", "joy", "gratitude", "neutral")},
+    "en": {
+        e: e
+        for e in (
+            "anger",
+            "frustration",
+            "sadness",
+            "fear",
+            "confusion",
+            "joy",
+            "gratitude",
+            "neutral",
+        )
+    },
 }
 
 _DECISIONS = {
-    "fr": {"continue": "continuer", "offer_human": "proposer un conseiller", "escalate": "escalader"},
+    "fr": {
+        "continue": "continuer",
+        "offer_human": "proposer un conseiller",
+        "escalate": "escalader",
+    },
     "en": {"continue": "continue", "offer_human": "offer a human", "escalate": "escalate"},
 }
 
@@ -137,9 +160,14 @@ def model_note(language: str, signal: str, model: object) -> str:
         what = f"valence {model.valence:+.2f}"
     elif signal in ("emotion", "topics"):
         scores, names = (
-            (model.emotion, EMOTION_NAMES[language]) if signal == "emotion" else (model.topics, TOPIC_NAMES[language])
+            (model.emotion, EMOTION_NAMES[language])
+            if signal == "emotion"
+            else (model.topics, TOPIC_NAMES[language])
         )
-        top = sorted((k for k, v in scores.items() if v >= MODEL_NOTE_MIN and k != "neutral"), key=lambda k: -scores[k])
+        top = sorted(
+            (k for k, v in scores.items() if v >= MODEL_NOTE_MIN and k != "neutral"),
+            key=lambda k: -scores[k],
+        )
         if not top:
             return ""
         what = ", ".join(f"{names[k]} {scores[k]:.2f}" for k in top[:2])
@@ -167,5 +195,3 @@ def quoted(language: str, texts: Sequence[str], *, limit: int = 3) -> str:
 
 def decision_name(language: str, decision: str) -> str:
     return _DECISIONS[language][decision]
-
-

@@ -17,7 +17,15 @@ from typing import Any, NamedTuple
 from .config import Policy
 from .schema import DECISIONS, EMOTIONS
 
-__all__ = ["Contributions", "DecisionState", "Override", "TurnValues", "combine", "decide", "sigmoid"]
+__all__ = [
+    "Contributions",
+    "DecisionState",
+    "Override",
+    "TurnValues",
+    "combine",
+    "decide",
+    "sigmoid",
+]
 
 #: Fraction of a request's weight that stays while earlier requests are still pending.
 PENDING_REQUEST_FRACTION = 0.5
@@ -133,7 +141,13 @@ def severity(decision: str) -> int:
 def decide(score: float, policy: Policy) -> str:
     """The decision of ``score`` by the thresholds alone (no overrides, no memory)."""
     t = policy.thresholds
-    return "escalate" if score >= t.escalate else "offer_human" if score >= t.offer_human else "continue"
+    return (
+        "escalate"
+        if score >= t.escalate
+        else "offer_human"
+        if score >= t.offer_human
+        else "continue"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +168,16 @@ class DecisionState:
     calm_turns: int = 0
     sticky: bool = False
 
-    def update(self, score: float, overrides: list[Override], policy: Policy, turn: int) -> tuple[str, str]:
+    def update(
+        self, score: float, overrides: list[Override], policy: Policy, turn: int
+    ) -> tuple[str, str]:
         """Decision at ``turn`` and the rule that set it (``threshold``, ``override:*``, ``hysteresis``)."""
         decision, rule = decide(score, policy), "threshold"
         for override in overrides:  # an override that reaches the decision names it
-            if severity(override.decision) >= severity(decision) and override.decision != "continue":
+            if (
+                severity(override.decision) >= severity(decision)
+                and override.decision != "continue"
+            ):
                 decision, rule = override.decision, override.rule
             self.sticky = self.sticky or override.sticky
         if severity(decision) < severity(self.held):

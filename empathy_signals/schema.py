@@ -45,8 +45,19 @@ Language = Literal["fr", "en"]
 Decision = Literal["continue", "offer_human", "escalate"]
 #: Decisions from the mildest to the most severe.
 DECISIONS: tuple[Decision, ...] = ("continue", "offer_human", "escalate")
-EmotionLabel = Literal["anger", "frustration", "sadness", "fear", "confusion", "joy", "gratitude", "neutral"]
-EMOTIONS: tuple[str, ...] = ("anger", "frustration", "sadness", "fear", "confusion", "joy", "gratitude", "neutral")
+EmotionLabel = Literal[
+    "anger", "frustration", "sadness", "fear", "confusion", "joy", "gratitude", "neutral"
+]
+EMOTIONS: tuple[str, ...] = (
+    "anger",
+    "frustration",
+    "sadness",
+    "fear",
+    "confusion",
+    "joy",
+    "gratitude",
+    "neutral",
+)
 TopicId = Literal[
     "bereavement",
     "health",

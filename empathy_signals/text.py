@@ -23,7 +23,7 @@ from itertools import accumulate, repeat
 from operator import add
 from typing import Protocol
 
-__all__ = ["Token", "TokenizedText", "fold", "tokenize", "CLAUSE_PUNCTUATION"]
+__all__ = ["CLAUSE_PUNCTUATION", "Token", "TokenizedText", "fold", "tokenize"]
 
 #: Punctuation kept as tokens: it ends a clause, so gaps and negation scopes stop there.
 CLAUSE_PUNCTUATION = frozenset(".,;:!?")
@@ -108,7 +108,14 @@ class TokenizedText:
     """
 
     __slots__ = (
-        "original", "folded", "words", "elongation", "scan_owner", "scan_sections", "scan_result", "__dict__"
+        "__dict__",
+        "elongation",
+        "folded",
+        "original",
+        "scan_owner",
+        "scan_result",
+        "scan_sections",
+        "words"
     )  # fmt: skip
 
     def __init__(self, original: str, *, correct: Corrector | None = None) -> None:

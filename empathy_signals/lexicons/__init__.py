@@ -30,9 +30,9 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import NamedTuple
+from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 from ..errors import EmpathySignalsError
 from ..text import TokenizedText, fold
@@ -438,7 +438,7 @@ def parse_lexicon(text: str, *, name: str, language: str, index: LexiconIndex | 
     return Lexicon(name, language, header, {k: Section(tuple(v), index=index) for k, v in sections.items()})
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_lexicon(language: str, name: str) -> Lexicon:
     """Load package lexicon ``<language>/<name>.txt`` (cached; lexicons are immutable)."""
     path = resources.files(__name__).joinpath(language).joinpath(f"{name}.txt")

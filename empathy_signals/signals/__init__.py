@@ -8,10 +8,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from .base import REGISTRY, Finding, Hit, History, SignalSpec, Span, TurnInput, register, signals_of
+from . import friction, requests  # noqa: F401  (registers the signals)
+from .base import REGISTRY, Finding, History, Hit, SignalSpec, Span, TurnInput, register, signals_of
 from .resources import LanguagePack
-
-from . import friction, requests  # noqa: E402,F401  (registers the signals)
 
 for _name in ("topics", "sentiment"):
     if importlib.util.find_spec(f"{__name__}.{_name}") is not None:
@@ -20,8 +19,8 @@ for _name in ("topics", "sentiment"):
 __all__ = [
     "REGISTRY",
     "Finding",
-    "Hit",
     "History",
+    "Hit",
     "LanguagePack",
     "SignalSpec",
     "Span",

@@ -17,7 +17,17 @@ from ..text import TokenizedText
 if TYPE_CHECKING:  # pragma: no cover
     from .resources import LanguagePack
 
-__all__ = ["REGISTRY", "Finding", "Hit", "History", "SignalSpec", "Span", "TurnInput", "register", "signals_of"]
+__all__ = [
+    "REGISTRY",
+    "Finding",
+    "History",
+    "Hit",
+    "SignalSpec",
+    "Span",
+    "TurnInput",
+    "register",
+    "signals_of",
+]
 
 
 class Span(NamedTuple):
@@ -98,7 +108,9 @@ class SignalSpec:
 REGISTRY: dict[str, SignalSpec] = {}
 
 
-def register(name: str, *, family: str) -> Callable[[Callable[[TurnInput], Finding]], Callable[[TurnInput], Finding]]:
+def register(
+    name: str, *, family: str
+) -> Callable[[Callable[[TurnInput], Finding]], Callable[[TurnInput], Finding]]:
     """Register a signal function under a versioned ``name`` (``family.what.vN``)."""
 
     def decorate(fn: Callable[[TurnInput], Finding]) -> Callable[[TurnInput], Finding]:
