@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import shutil
 import sys
@@ -129,6 +130,9 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--lang", choices=("auto", "fr", "en"), default="auto",
                        help="language of every conversation (default: as recorded, else detected)")
     score.add_argument("--policy", metavar="FILE", help="policy file (TOML or JSON)")
+    score.add_argument("--audio-root", metavar="DIR", default=None,
+                       help="folder the turns' audio files must be in (default: each input file's "
+                            "folder); a path outside it is an error record, never opened")
     score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress on stderr (default: on a terminal, for long inputs)")
     score.add_argument("--model", choices=("none", "e5-small"), default="none",
@@ -242,7 +246,7 @@ def _sources(args: argparse.Namespace, language: str | None) -> Iterator[tuple[s
         yield f"example:{name}", read_bytes(data, format=format_for(filename), source=f"example:{name}",
                                             language=language, default_id=Path(filename).stem)
     for name in args.inputs:
-        yield name, read_input(name, format=fmt, language=language)
+        yield name, read_input(name, format=fmt, language=language, audio_root=args.audio_root)
 
 
 def _load_policy(path: str | None) -> Policy | None:
@@ -290,6 +294,10 @@ class _Writer:
         pass
 
 
+#: A lone surrogate code point: valid in JSON escapes, not encodable as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _JsonlWriter(_Writer):
     """One JSON object per line: ``ConversationAssessment`` or ``{"id", "error"}``."""
 
@@ -303,7 +311,10 @@ class _JsonlWriter(_Writer):
     def write(self, result: ConversationAssessment | ErrorRecord) -> None:
         super().write(result)
         record = result.model_dump(mode="json", exclude_none=False)
-        self.out.write(json.dumps(record, ensure_ascii=self.ascii, separators=(",", ":")) + "\n")
+        line = json.dumps(record, ensure_ascii=self.ascii, separators=(",", ":"))
+        if not self.ascii and _SURROGATE.search(line):  # a lone "\ud800" in the input: keep it escaped
+            line = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
+        self.out.write(line + "\n")
         if self.flush:
             self.out.flush()
 

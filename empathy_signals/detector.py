@@ -84,7 +84,10 @@ def validation_error(exc: ValidationError, *, prefix: str = "") -> InputError:
     for part in err["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     value = err.get("input")
-    shown = repr(value) if not isinstance(value, Mapping) else "an object"
+    try:
+        shown = repr(value) if not isinstance(value, Mapping) else "an object"
+    except ValueError:  # an int past CPython's 4,300-digit str() limit
+        shown = f"an int of about {value.bit_length() * 3 // 10} digits" if isinstance(value, int) else "a value"
     if len(shown) > 80:
         shown = shown[:77] + "..."
     return InputError(

@@ -161,6 +161,7 @@ def read_input(
     *,
     format: Format | Literal["auto"] = "auto",
     language: Literal["fr", "en"] | None = None,
+    audio_root: str | os.PathLike[str] | None = None,
 ) -> Iterator[Record]:
     """Read one input file (``-``: stdin) as a stream of records.
 
@@ -173,6 +174,11 @@ def read_input(
         ``auto`` picks the format from the extension (:func:`format_for`).
     language
         When given, overrides every conversation's ``language``.
+    audio_root
+        The folder audio files must be in (default: the input file's folder; the current
+        folder for stdin). A turn whose audio path resolves outside it makes its
+        conversation an error record: an input file cannot make the reader open
+        ``../../etc/passwd``.
 
     Raises
     ------
@@ -185,12 +191,12 @@ def read_input(
     if str(path) == "-":
         stream = sys.stdin.buffer
         yield from _read_stream(stream, fmt=fmt, source="-", base_dir=Path.cwd(), language=language,
-                                default_id="stdin")
+                                default_id="stdin", audio_root=audio_root)
         return
     path = Path(path)
     with path.open("rb") as stream:
         yield from _read_stream(stream, fmt=fmt, source=str(path), base_dir=path.parent.absolute(),
-                                language=language, default_id=path.stem)
+                                language=language, default_id=path.stem, audio_root=audio_root)
 
 
 def read_bytes(
@@ -223,8 +229,10 @@ def _read_stream(
     base_dir: Path,
     language: str | None,
     default_id: str,
+    audio_root: str | os.PathLike[str] | None = None,
 ) -> Iterator[Record]:
-    ctx = _Context(source=source, base_dir=base_dir, language=language)
+    root = Path(audio_root).resolve() if audio_root is not None else base_dir.resolve()
+    ctx = _Context(source=source, base_dir=base_dir, language=language, audio_root=root)
     if fmt == "jsonl":
         yield from _read_jsonl(stream, ctx)
     elif fmt == "json":
@@ -237,13 +245,19 @@ def _read_stream(
         raise InputError(f"format must be one of {list(FORMATS)}; got {fmt!r}", field="format", value=fmt)
 
 
-class _Context:
-    __slots__ = ("base_dir", "language", "source")
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
-    def __init__(self, *, source: str, base_dir: Path, language: str | None) -> None:
+
+class _Context:
+    __slots__ = ("audio_root", "base_dir", "language", "source")
+
+    def __init__(self, *, source: str, base_dir: Path, language: str | None, audio_root: Path) -> None:
         self.source = source
         self.base_dir = base_dir
         self.language = language
+        self.audio_root = audio_root
 
     def error(self, message: str, *, line: int | None, field: str | None = None,
               id: object = None) -> ErrorRecord:
@@ -268,10 +282,17 @@ class _Context:
                 obj["language"] = self.language
             turns = obj.get("turns")
             if isinstance(turns, list):
-                for turn in turns:
+                for i, turn in enumerate(turns):
                     audio = turn.get("audio") if isinstance(turn, dict) else None
-                    if isinstance(audio, dict) and isinstance(audio.get("path"), str):
+                    if isinstance(audio, dict) and isinstance(audio.get("path"), str) and audio["path"]:
                         audio["path"] = self.resolve_audio(audio["path"])
+                        if not Path(audio["path"]).resolve().is_relative_to(self.audio_root):
+                            err_line = lines.get(i, line) if lines is not None else line
+                            return self.error(
+                                f"audio path {audio['path'][:120]!r} is outside the audio folder "
+                                f"{str(self.audio_root)!r} (see --audio-root)",
+                                line=err_line, field=f"turns[{i}].audio.path", id=conv_id,
+                            )
         try:
             return Conversation.model_validate(obj)
         except ValidationError as exc:
@@ -305,6 +326,9 @@ def _read_jsonl(stream: BinaryIO, ctx: _Context) -> Iterator[Record]:
         except json.JSONDecodeError as exc:
             yield ctx.error(f"not valid JSON: {exc.msg} (column {exc.colno})", line=lineno)
             continue
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, 100,000 nested '['
+            yield ctx.error(f"not valid JSON here: {_short(exc)}", line=lineno)
+            continue
         yield ctx.conversation(obj, line=lineno)
 
 
@@ -323,6 +347,8 @@ def _read_json(data: bytes, ctx: _Context) -> Iterator[Record]:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             return ctx.error(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno), -1
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, 100,000 nested '['
+            return ctx.error(f"not valid JSON here: {_short(exc)}", line=line_of(pos)), -1
         bad = _UNDECODABLE_RE.search(text, pos, end)
         if bad:
             line = line_of(bad.start())

@@ -137,7 +137,7 @@ def test_csv_audio_columns_resolve_against_the_file(tmp_path: Path) -> None:
         "a,bot,oui,,,\n"
         f"a,customer,encore,{tmp_path / 'abs.wav'},,\n"
     ))
-    (conv,) = read_input(path)
+    (conv,) = read_input(path, audio_root=tmp_path)  # abs.wav is outside the input's folder
     audio = conv.turns[0].audio
     assert audio.path == os.path.normpath(tmp_path / "calls" / "audio" / "a.wav")
     assert (audio.start, audio.end) == (1.5, 4.0)
@@ -318,9 +318,17 @@ def test_language_override(tmp_path: Path) -> None:
 def test_relative_audio_paths_resolve_against_the_input_folder(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     path = _write(tmp_path / "sub" / "a.jsonl", _line("a", _turn(audio={"path": "../wav/1.wav", "start": 0.5})))
-    (conv,) = read_input(path)
+    (conv,) = read_input(path, audio_root=tmp_path)
     assert conv.turns[0].audio.path == os.path.normpath(tmp_path / "wav" / "1.wav")
     assert conv.turns[0].audio.start == 0.5
+
+
+def test_audio_outside_the_audio_root_is_an_error_record(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    path = _write(tmp_path / "sub" / "a.jsonl", _line("a", _turn(audio={"path": "../wav/1.wav"})))
+    (record,) = read_input(path)  # default root: the input file's folder
+    assert record.error.field == "turns[0].audio.path"
+    assert "outside the audio folder" in record.error.message
 
 
 def test_explicit_format_beats_the_extension(tmp_path: Path) -> None:

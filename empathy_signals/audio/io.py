@@ -22,6 +22,10 @@ __all__ = ["SR_HZ", "load_audio", "resolve_audio_path", "to_mono_16k"]
 SR_HZ = 16000
 #: A 2-D array's channel axis is the one of at most this length (and the shorter one).
 MAX_CHANNELS = 16
+#: Sample rates accepted (Hz): below 1 kHz is not speech audio, and resampling from it would
+#: multiply the samples a thousandfold; above 384 kHz no audio interface records.
+MIN_SR_HZ = 1000.0
+MAX_SR_HZ = 384000.0
 
 
 def _soundfile() -> Any:
@@ -99,11 +103,18 @@ def to_mono_16k(samples: Any, *, sr_hz: float) -> np.ndarray:
             field="sr_hz",
             value=sr_hz,
         )
-    if not (math.isfinite(float(sr_hz)) and sr_hz > 0):
+    if not (math.isfinite(float(sr_hz)) and MIN_SR_HZ <= sr_hz <= MAX_SR_HZ):
         raise InputError(
-            f"sr_hz must be a positive number of Hz; got {sr_hz!r}", field="sr_hz", value=sr_hz
+            f"sr_hz must be between {MIN_SR_HZ:g} and {MAX_SR_HZ:g} Hz; got {sr_hz!r}",
+            field="sr_hz",
+            value=sr_hz,
         )
-    x = np.asarray(samples)
+    try:
+        x = np.asarray(samples)
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise InputError(
+            f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
+        ) from None
     if x.dtype.kind not in "iuf":
         raise InputError(
             f"audio samples must be a numeric array; got dtype {x.dtype}",
@@ -115,6 +126,8 @@ def to_mono_16k(samples: Any, *, sr_hz: float) -> np.ndarray:
     elif x.dtype.kind == "u":
         half = float(2 ** (8 * x.dtype.itemsize - 1))
         x = (x.astype(np.float64) - half) / half
+    if x.size == 0:
+        return np.zeros(0, dtype=np.float32)
     if x.ndim == 2:
         ch_axis = int(np.argmin(x.shape))
         if x.shape[ch_axis] > MAX_CHANNELS:
@@ -199,12 +212,17 @@ def load_audio(
         raise InputError(
             "sr_hz is required when audio is given as samples; got None", field="sr_hz", value=None
         )
-    x = np.asarray(source)
+    try:
+        x = np.asarray(source)
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise InputError(
+            f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
+        ) from None
     if start is not None or end is not None:
         axis = 0 if x.ndim == 1 or np.argmin(x.shape) == 1 else 1
         n = x.shape[axis]
-        i0 = round((start or 0.0) * float(sr_hz))
-        i1 = n if end is None else min(n, round(end * float(sr_hz)))
+        i0 = round(min((start or 0.0) * float(sr_hz), n))  # min first: 1e308 s is no overflow
+        i1 = n if end is None else round(min(end * float(sr_hz), n))
         if i0 >= n:
             raise InputError(
                 f"start_s={start_s!r} is past the end of the audio ({n / float(sr_hz):.3f} s)",
@@ -226,9 +244,20 @@ def _load_file(path: Path, start: float | None, end: float | None) -> np.ndarray
     try:
         with sf.SoundFile(str(path)) as f:
             sr = f.samplerate
+            if not MIN_SR_HZ <= sr <= MAX_SR_HZ:
+                raise InputError(
+                    f"audio.path {str(path)!r} has a sample rate of {sr} Hz; expected "
+                    f"{MIN_SR_HZ:g} to {MAX_SR_HZ:g} Hz",
+                    field="audio.path",
+                    value=str(path),
+                )
             n = f.frames
-            i0 = 0 if start is None else round(start * sr)
-            i1 = n if end is None else min(n, round(end * sr))
+            i0 = 0 if start is None else round(min(start * sr, n))  # min first: no overflow
+            i1 = n if end is None else round(min(end * sr, n))
+            if n == 0:
+                raise InputError(
+                    f"audio.path {str(path)!r} holds no samples", field="audio.path", value=str(path)
+                )
             if i0 >= n:
                 raise InputError(
                     f"audio.start_s={start!r} is past the end of {str(path)!r} ({n / sr:.3f} s)",

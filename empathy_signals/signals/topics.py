@@ -31,6 +31,7 @@ part of the pattern and so are not negators of it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from math import prod
 
@@ -210,9 +211,11 @@ def _large_amounts(text: TokenizedText) -> list[tuple[int, int]]:
         if value < LARGE_AMOUNT_MIN:
             continue
         start, end = m.span()
-        covered = [i for i, (a, b) in enumerate(zip(text.starts, text.ends)) if a < end and b > start]
-        if covered:
-            found.append((covered[0], covered[-1]))
+        # tokens overlapping [start, end): the first ending after start .. the last starting before end
+        first = bisect_right(text.ends, start)
+        last = bisect_left(text.starts, end) - 1
+        if first <= last:
+            found.append((first, last))
     return found
 
 

@@ -1,0 +1,75 @@
+"""Suite-wide switches.
+
+``EMPATHY_SIGNALS_BLOCK_NETWORK=1`` blocks outgoing network connections (IPv4/IPv6) for the
+whole in-process test run: ``.ci/run`` sets it, so a test or a library path that reaches for the
+network fails loudly instead of passing on a machine that happens to be online. Local
+``AF_UNIX`` sockets (asyncio's self-pipe, multiprocessing) keep working. Child processes started
+with ``subprocess`` are not covered (see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+BLOCK_NETWORK_ENV = "EMPATHY_SIGNALS_BLOCK_NETWORK"
+
+
+class NetworkBlockedError(RuntimeError):
+    """Raised by a network call while the test suite blocks the network."""
+
+
+def network_blocked() -> bool:
+    return os.environ.get(BLOCK_NETWORK_ENV, "") not in ("", "0")
+
+
+def block_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every IPv4/IPv6 connect, connectionless send and name lookup raise."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_sendto = socket.socket.sendto
+
+    def _refuse(what: str, address: object) -> NetworkBlockedError:
+        return NetworkBlockedError(f"network access blocked in tests ({BLOCK_NETWORK_ENV}): {what} {address!r}")
+
+    def connect(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise _refuse("connect", address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise _refuse("connect_ex", address)
+        return real_connect_ex(self, address)
+
+    def sendto(self: socket.socket, *args: object) -> int:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise _refuse("sendto", args[-1])
+        return real_sendto(self, *args)  # type: ignore[arg-type]
+
+    def create_connection(address: object, *args: object, **kwargs: object) -> socket.socket:
+        raise _refuse("create_connection", address)
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list:
+        raise _refuse("getaddrinfo", host)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", sendto)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network_when_asked():
+    if not network_blocked():
+        yield
+        return
+    patch = pytest.MonkeyPatch()
+    block_network(patch)
+    try:
+        yield
+    finally:
+        patch.undo()
