@@ -5,16 +5,9 @@ Importing this package registers every signal of the library (see :data:`REGISTR
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
-from . import friction, requests  # noqa: F401  (registers the signals)
+from . import friction, requests, sentiment, topics  # noqa: F401  (importing registers the signals)
 from .base import REGISTRY, Finding, History, Hit, SignalSpec, Span, TurnInput, register, signals_of
 from .resources import LanguagePack
-
-for _name in ("topics", "sentiment"):
-    if importlib.util.find_spec(f"{__name__}.{_name}") is not None:
-        importlib.import_module(f"{__name__}.{_name}")
 
 __all__ = [
     "REGISTRY",
