@@ -13,8 +13,15 @@ import os
 import socket
 
 import pytest
+from hypothesis import settings
 
 BLOCK_NETWORK_ENV = "EMPATHY_SIGNALS_BLOCK_NETWORK"
+
+# In CI, Hypothesis draws the same examples every run: a red CI is reproducible, and a new
+# failure is found by a developer's run (random by default), not by the gate.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 class NetworkBlockedError(RuntimeError):

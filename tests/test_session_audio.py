@@ -89,3 +89,10 @@ def test_relative_audio_paths_resolve_against_base_dir(tmp_path):
     conversation = {"id": "c", "turns": [{"speaker": "customer", "text": "oui", "audio": {"path": "turn.wav"}}]}
     result = detector.assess(conversation, base_dir=tmp_path)
     assert result.turns[0].signals.prosody.neutral_reason is None
+
+
+def test_samples_beyond_float32_are_non_finite_not_a_warning():
+    # Regression (found by Hypothesis in CI): a float64 sample past float32's range.
+    session = Detector().session("fr")
+    a = session.add({"speaker": "customer", "text": "allô"}, audio=[3.4028235677973366e38] * 8000, sample_rate_hz=8000)
+    assert a.signals.prosody.neutral_reason

@@ -144,7 +144,8 @@ def to_mono_16k(samples: Any, *, sr_hz: float) -> np.ndarray:
             field="samples",
             value=x.shape,
         )
-    x = x.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):  # beyond float32: inf, which the analysis reports as non-finite
+        x = x.astype(np.float32, copy=False)
     if sr_hz != SR_HZ and x.size:
         import librosa
 
