@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .schema import EMOTIONS
+
 __all__ = [
     "EMOTION_NAMES",
     "SEPARATOR",
@@ -58,19 +60,7 @@ EMOTION_NAMES = {
         "gratitude": "gratitude",
         "neutral": "neutre",
     },
-    "en": {
-        e: e
-        for e in (
-            "anger",
-            "frustration",
-            "sadness",
-            "fear",
-            "confusion",
-            "joy",
-            "gratitude",
-            "neutral",
-        )
-    },
+    "en": {e: e for e in EMOTIONS},
 }
 
 _DECISIONS = {
