@@ -1,7 +1,7 @@
 """The Python examples in README.md and docs/*.md run, and print what their comments say.
 
 A ``print(...)  # value ...`` line in an example must print a line starting with the
-comment's first word; other examples must simply run.
+comment's first word (and the number after it, if any); other examples must simply run.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-_PRINT_COMMENT = re.compile(r"^\s*print\(.*\)\s*#\s*(\S+)", re.M)
+_PRINT_COMMENT = re.compile(r"^\s*print\(.*\)\s*#\s*(\S+(?: [\d.]+)?)", re.M)
 
 
 def _blocks():
@@ -34,10 +34,11 @@ def test_doc_example_runs_and_prints_what_it_says(code: str) -> None:
     printed = out.getvalue().splitlines()
     if expected:
         # the commented prints are the first lines of their kind; compare in order
-        starts = [line.split()[0] if line.split() else "" for line in printed]
-        for word in expected:
-            assert word in starts, f"an example comment says {word!r}; printed {printed}"
-            starts = starts[starts.index(word) + 1 :]
+        lines = list(printed)
+        for said in expected:
+            found = [i for i, line in enumerate(lines) if line.startswith(said)]
+            assert found, f"an example comment says {said!r}; printed {printed}"
+            lines = lines[found[0] + 1 :]
 
 
 def test_docs_examples_exist() -> None:
