@@ -38,6 +38,7 @@ for _p in (str(ROOT), str(HERE)):
         sys.path.insert(0, _p)
 
 import _data  # noqa: E402
+from quality import prf  # noqa: E402
 from quality_sentiment import auc, macro_f1  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "models" / "lexicons"))
@@ -60,17 +61,6 @@ def assess(detector: Detector, texts: list[str], language: str) -> list[Any]:
         detector.session(language).add(Turn(speaker="customer", text=t), model_output=o)
         for t, o in zip(texts, outputs, strict=True)
     ]
-
-
-def prf(gold: list[int], pred: list[int]) -> dict[str, Any]:
-    tp = sum(g and p for g, p in zip(gold, pred, strict=True))
-    fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
-    fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "n": len(gold), "positives": sum(gold)}
 
 
 def tasks(data: Path) -> dict[str, dict[str, Any]]:

@@ -377,8 +377,6 @@ class Session:
             valences=tuple(self._valences),
             bot_failures=tuple(self._bot_failures),
             bot_repeated=len(bot) == 2 and jaccard(bot[0], bot[1]) >= BOT_REPEAT_SIMILARITY,
-            request_turns=tuple(e.turn for e in self._request_evidence),
-            request_count=self._request_count,
         )
 
     def _customer(

@@ -21,8 +21,6 @@ HISTORY = History(
     valences=(0.2, -0.4),
     bot_failures=(Span(1, 0, 10, "pas compris", "rule:test"),),
     bot_repeated=True,
-    request_turns=(2,),
-    request_count=1,
 )
 TEXTS = [
     "",

@@ -66,10 +66,6 @@ class History(NamedTuple):
     bot_failures: tuple[Span, ...] = ()
     #: The last bot turn repeated the one before it (the bot is looping).
     bot_repeated: bool = False
-    #: Indices of turns with an explicit human request so far (the last few).
-    request_turns: tuple[int, ...] = ()
-    #: Explicit human requests so far (all of them).
-    request_count: int = 0
 
 
 class TurnInput(NamedTuple):
