@@ -239,6 +239,8 @@ class Session:
         self._topic_seen: dict[str, int] = {}
         self._customer_turns = 0
         self._state = DecisionState()
+        #: What fusion read from the last customer turn (``fusion.features`` makes a vector of it).
+        self.last_values: TurnValues | None = None
         bias = self.policy.weights.bias
         #: Score, decision, logit, bias and reasons of the last customer turn (agent and bot turns carry them).
         self._last: tuple[float, str, float, float, list] = (
@@ -442,6 +444,7 @@ class Session:
             friction=friction.score,
             arousal=prosody.arousal if usable_prosody else None,
         )
+        self.last_values = values
         contributions = combine(values, policy)
         detected_topics = tuple(topic_finding.detail.get("detected", ()))
         score = contributions.score

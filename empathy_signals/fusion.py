@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .config import Policy
-from .schema import DECISIONS, EMOTIONS
+from .schema import DECISIONS, EMOTIONS, TOPICS
 
 __all__ = [
     "Contributions",
@@ -24,7 +24,9 @@ __all__ = [
     "TurnValues",
     "combine",
     "decide",
+    "features",
     "sigmoid",
+    "weight_vector",
 ]
 
 #: Fraction of a request's weight that stays while earlier requests are still pending.
@@ -132,6 +134,51 @@ def combine(values: TurnValues, policy: Policy) -> Contributions:
     kept = {k: v for k, v in parts.items() if abs(v) >= MIN_CONTRIBUTION}
     logit = plan.bias + math.fsum(kept.values())
     return Contributions(plan.bias, kept, logit, sigmoid(logit))
+
+
+def features(values: TurnValues, policy: Policy) -> dict[str, float]:
+    """The turn as the inputs of a linear model: ``logit = bias + sum(w[k] * x[k])``.
+
+    Keys name the policy weight each input multiplies (``human_request``, ``negative_valence``,
+    ``emotion.anger``, ``topics.fraud_security``, ``friction``, ``prosody_arousal``); signals the
+    policy switches off are absent. :func:`combine` computes the same sum (less contributions
+    under ``MIN_CONTRIBUTION``); ``empathy_signals.calibrate`` fits the weights from outcomes.
+    """
+    plan = _plan(policy)
+    x: dict[str, float] = {}
+    if plan.request is not None:
+        count = values.request_count
+        level = max(values.request_score, PENDING_REQUEST_FRACTION if count > 0 else 0.0)
+        x["human_request"] = level * (1.0 + plan.repeat_gain * max(0, count - 1))
+    if plan.negative_valence is not None:
+        x["negative_valence"] = max(0.0, -values.valence)
+    if plan.emotions is not None:
+        for emotion in EMOTIONS:
+            x[f"emotion.{emotion}"] = values.emotions.get(emotion, 0.0)
+    if plan.topics is not None:
+        for topic in TOPICS:
+            x[f"topics.{topic}"] = values.topics.get(topic, 0.0)
+    if plan.friction is not None:
+        x["friction"] = values.friction
+    if plan.prosody is not None:
+        x["prosody_arousal"] = (
+            0.0 if values.arousal is None else values.arousal - plan.prosody_neutral
+        )
+    return x
+
+
+def weight_vector(policy: Policy) -> dict[str, float]:
+    """The policy's weight for every key :func:`features` can return."""
+    w = policy.weights
+    vector = {
+        "human_request": w.human_request,
+        "negative_valence": w.negative_valence,
+        "friction": w.friction,
+        "prosody_arousal": w.prosody_arousal,
+    }
+    vector.update({f"emotion.{e}": w.emotion.get(e, 0.0) for e in EMOTIONS})
+    vector.update({f"topics.{t}": w.topics.get(t, 0.0) for t in TOPICS})
+    return vector
 
 
 def severity(decision: str) -> int:

@@ -239,3 +239,27 @@ def test_topic_and_emotion_weights_act_through_their_tables():
     calm = with_weights(emotion={**base.emotion, "anger": 0.0})
     hot = with_weights(emotion={**base.emotion, "anger": 4.0})
     assert _scores(angry, calm, "fr")[0] < _scores(angry, hot, "fr")[0]
+
+
+def test_features_times_weights_is_the_logit_of_combine() -> None:
+    """fusion.features is the linear model combine computes (what calibrate fits)."""
+    from empathy_signals.detector import Detector
+    from empathy_signals.fusion import combine, features, weight_vector
+
+    policy = Policy.default()
+    session = Detector(policy).session("fr")
+    texts = [
+        "Bonjour, je voudrais parler à un conseiller, c'est inadmissible !",
+        "Mon père est décédé et on me prélève encore, je suis à découvert.",
+        "Je veux un humain. UN HUMAIN.",
+        "Merci beaucoup, c'est parfait.",
+    ]
+    for text in texts:
+        session.add({"speaker": "customer", "text": text})
+        values = session.last_values
+        x, w = features(values, policy), weight_vector(policy)
+        linear = policy.weights.bias + sum(w[k] * v for k, v in x.items())
+        parts = combine(values, policy)
+        dropped = sum(w[k] * v for k, v in x.items()) - sum(parts.parts.values())
+        assert abs(dropped) <= 0.05 * len(x)  # only contributions under MIN_CONTRIBUTION differ
+        assert linear == pytest.approx(parts.logit, abs=abs(dropped) + 1e-9)

@@ -478,14 +478,25 @@ def test_error_messages_quote_a_bounded_piece_of_the_value() -> None:
 
 
 def test_network_guard_refuses_connections(monkeypatch) -> None:
-    """The guard that EMPATHY_SIGNALS_BLOCK_NETWORK=1 installs for the whole suite works."""
+    """The guard that EMPATHY_SIGNALS_BLOCK_NETWORK=1 installs for the whole suite works:
+    every address but loopback is refused (TEST-NET-1 and a public name here)."""
     block_network(monkeypatch)
     with pytest.raises(NetworkBlockedError):
-        socket.create_connection(("127.0.0.1", 9), timeout=0.1)
+        socket.create_connection(("192.0.2.1", 9), timeout=0.1)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(NetworkBlockedError):
-        s.connect(("127.0.0.1", 9))
+        s.connect(("192.0.2.1", 9))
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s, pytest.raises(NetworkBlockedError):
+        s.connect(("2001:db8::1", 9, 0, 0))
     with pytest.raises(NetworkBlockedError):
         socket.getaddrinfo("example.invalid", 80)
+    with pytest.raises(NetworkBlockedError):
+        socket.getaddrinfo("127.0.0.1.example.com", 80)
+    # loopback stays open (a server on 127.0.0.1 answers; nothing listening is refused by the OS)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        socket.create_connection(server.getsockname(), timeout=1).close()
+    assert socket.getaddrinfo("localhost", 80)
     a, b = socket.socketpair()  # local AF_UNIX pairs (asyncio's self-pipe) still work
     a.close(), b.close()
 
@@ -493,7 +504,7 @@ def test_network_guard_refuses_connections(monkeypatch) -> None:
 @pytest.mark.skipif(not network_blocked(), reason="set EMPATHY_SIGNALS_BLOCK_NETWORK=1 (as .ci/run does)")
 def test_network_is_blocked_for_the_whole_suite() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(NetworkBlockedError):
-        s.connect(("127.0.0.1", 9))
+        s.connect(("192.0.2.1", 9))
 
 
 @pytest.mark.parametrize("weight_file", ["model.q4.safetensors", "heads.safetensors"])
