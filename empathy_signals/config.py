@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import PolicyError
 from .schema import EMOTIONS, TOPICS
 
-__all__ = ["Overrides", "Policy", "Signal", "Thresholds", "Weights"]
+__all__ = ["Limits", "Overrides", "Policy", "Privacy", "Signal", "Thresholds", "Weights"]
 
 Signal = Literal["human_request", "topics", "sentiment", "emotion", "friction", "prosody", "model"]
 
@@ -140,6 +140,25 @@ class Overrides(_Strict):
         return self
 
 
+class Limits(_Strict):
+    """Bounds on what one turn may cost (see ``docs/reliability.md``)."""
+
+    #: A customer turn longer than this is scored on its first and last halves of this many
+    #: characters (the middle is left out, offsets are kept) and says so in ``truncated``.
+    max_text_chars: int = Field(100_000, ge=1_000, le=10_000_000)
+    #: A turn's audio longer than this gets a neutral prosody ("too long"); a file's length is
+    #: read from its header, so nothing is decoded.
+    max_turn_audio_s: float = Field(600.0, gt=0.0, le=86_400.0)
+
+
+class Privacy(_Strict):
+    """What personal data may leave the library in clear."""
+
+    #: Replace e-mails, phone numbers, IBANs, card numbers, French social-security numbers, ...
+    #: (``empathy_signals.redact``) in evidence quotes and handoff packets.
+    redact_pii: bool = True
+
+
 class Policy(_Strict):
     """Everything that turns signals into a decision, as data."""
 
@@ -157,6 +176,8 @@ class Policy(_Strict):
     weights: Weights = Weights()
     thresholds: Thresholds = Thresholds()
     overrides: Overrides = Overrides()
+    limits: Limits = Limits()
+    privacy: Privacy = Privacy()
 
     @model_validator(mode="after")
     def _default_in_languages(self) -> Policy:

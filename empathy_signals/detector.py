@@ -193,7 +193,10 @@ class Detector:
                 for i, t in enumerate(conversation.turns)
                 if t.speaker == "customer" and t.text.strip()
             ]
-            predicted = self.text_model.predict([conversation.turns[i].text for i in customer])
+            limit = self.policy.limits.max_text_chars
+            predicted = self.text_model.predict(
+                [_within_limit(conversation.turns[i].text, limit)[0] for i in customer]
+            )
             outputs = dict(zip(customer, predicted, strict=True))
         turns = tuple(
             session.add(turn, model_output=outputs.get(i))
@@ -281,7 +284,8 @@ class Session:
         turn = _as(Turn, turn, what=f"turns[{self._index}]")
         index = self._index
         self._index += 1
-        text = tokenize(turn.text, correct=self.detector.speller)
+        raw, truncated = _within_limit(turn.text, self.policy.limits.max_text_chars)
+        text = tokenize(raw, correct=self.detector.speller)
         language = self._language_of(text)
         pack = self.detector.packs[language]
         if turn.speaker == "customer":
@@ -289,8 +293,8 @@ class Session:
             if self.policy.enabled("prosody") and (audio is not None or turn.audio is not None):
                 prosody = self._prosody(turn, audio, sample_rate_hz, language)
             if model_output is None and self.detector.text_model is not None and not text.is_empty:
-                model_output = self.detector.text_model.predict([turn.text])[0]
-            return self._customer(index, text, language, pack, prosody, model_output)
+                model_output = self.detector.text_model.predict([raw])[0]
+            return self._customer(index, text, language, pack, prosody, model_output, truncated)
         if turn.speaker == "bot":
             self._observe_bot(index, text, pack)
         score, decision, logit, bias, reasons = self._last
@@ -357,13 +361,14 @@ class Session:
         tracker = self._tracker()
         if isinstance(audio, AudioStream):
             return audio.end_turn()
+        max_s = self.policy.limits.max_turn_audio_s
         try:
             if audio is not None:
-                samples = load_audio(audio, sr_hz=sample_rate_hz)
+                samples = load_audio(audio, sr_hz=sample_rate_hz, max_s=max_s)
             else:
                 ref = turn.audio
                 samples = load_audio(
-                    ref.path, start_s=ref.start, end_s=ref.end, base_dir=self.base_dir
+                    ref.path, start_s=ref.start, end_s=ref.end, base_dir=self.base_dir, max_s=max_s
                 )
         except InputError as exc:
             return _UnreadableAudio(str(exc), arousal=self.policy.weights.prosody_neutral)
@@ -389,6 +394,7 @@ class Session:
         pack: LanguagePack,
         prosody: Any = None,
         model: Any = None,
+        truncated: str | None = None,
     ) -> Assessment:
         policy = self.policy
         turn = TurnInput(index, text, language, pack, self._history())
@@ -511,6 +517,7 @@ class Session:
                 "bias": contributions.bias,
                 "decision_rule": rule,
                 "neutral_reason": "empty text: no text signal to score" if empty else None,
+                "truncated": truncated,
             }
         )
 
@@ -717,6 +724,19 @@ def _fuse_model(
     return fused
 
 
+def _within_limit(text: str, max_chars: int) -> tuple[str, str | None]:
+    """``text`` with its middle blanked when longer than ``max_chars`` (offsets kept), and why."""
+    if len(text) <= max_chars:
+        return text, None
+    half = max_chars // 2
+    left_out = len(text) - 2 * half
+    return (
+        text[:half] + " " * left_out + text[-half:],
+        f"text of {len(text)} characters: characters {half} to {len(text) - half} were not "
+        f"scored (limits.max_text_chars = {max_chars})",
+    )
+
+
 class _UnreadableAudio:
     """Prosody of a turn whose audio could not be read: neutral, with the reason."""
 
@@ -724,7 +744,7 @@ class _UnreadableAudio:
         self.arousal = arousal
         self.features: dict[str, float] = {}
         self.messages: list[str] = []
-        self.neutral_reason = f"unreadable audio: {reason}"
+        self.neutral_reason = reason if reason.startswith("too long") else f"unreadable audio: {reason}"
 
 
 _DEFAULT_DETECTOR: Detector | None = None

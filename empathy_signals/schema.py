@@ -230,6 +230,8 @@ class Assessment(_Frozen):
     decision_rule: str = "threshold"
     #: Set when the turn could not be scored normally (empty text, ...): why it is neutral.
     neutral_reason: str | None = None
+    #: Set when a limit of the policy cut the turn (``limits.max_text_chars``): what was left out.
+    truncated: str | None = None
 
 
 class ConversationAssessment(_Frozen):

@@ -378,9 +378,9 @@ def test_audio_outside_the_input_folder_is_never_opened(tmp_path: Path, capsys, 
     opened: list[Path] = []
     real_load_file = audio_io._load_file
 
-    def recording(path: Path, start: Any, end: Any) -> Any:
+    def recording(path: Path, *args: Any) -> Any:
         opened.append(Path(path).resolve())
-        return real_load_file(path, start, end)
+        return real_load_file(path, *args)
 
     monkeypatch.setattr(audio_io, "_load_file", recording)
     turns = {

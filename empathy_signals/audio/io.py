@@ -76,6 +76,21 @@ def resolve_audio_path(
     return p
 
 
+def _check_sr(sr_hz: Any) -> None:
+    if isinstance(sr_hz, bool) or not isinstance(sr_hz, int | float | np.integer | np.floating):
+        raise InputError(
+            f"sr_hz must be a positive number of Hz for an array input; got {sr_hz!r}",
+            field="sr_hz",
+            value=sr_hz,
+        )
+    if not (math.isfinite(float(sr_hz)) and MIN_SR_HZ <= sr_hz <= MAX_SR_HZ):
+        raise InputError(
+            f"sr_hz must be between {MIN_SR_HZ:g} and {MAX_SR_HZ:g} Hz; got {sr_hz!r}",
+            field="sr_hz",
+            value=sr_hz,
+        )
+
+
 def to_mono_16k(samples: Any, *, sr_hz: float) -> np.ndarray:
     """Convert an array of samples (any rate, any channel layout) to 16 kHz mono float32.
 
@@ -97,18 +112,7 @@ def to_mono_16k(samples: Any, *, sr_hz: float) -> np.ndarray:
     InputError
         For a non-numeric array, more than 2 dimensions, or an invalid ``sr_hz``.
     """
-    if isinstance(sr_hz, bool) or not isinstance(sr_hz, int | float | np.integer | np.floating):
-        raise InputError(
-            f"sr_hz must be a positive number of Hz for an array input; got {sr_hz!r}",
-            field="sr_hz",
-            value=sr_hz,
-        )
-    if not (math.isfinite(float(sr_hz)) and MIN_SR_HZ <= sr_hz <= MAX_SR_HZ):
-        raise InputError(
-            f"sr_hz must be between {MIN_SR_HZ:g} and {MAX_SR_HZ:g} Hz; got {sr_hz!r}",
-            field="sr_hz",
-            value=sr_hz,
-        )
+    _check_sr(sr_hz)
     try:
         x = np.asarray(samples)
     except (ValueError, TypeError) as exc:  # ragged nested sequences
@@ -164,6 +168,7 @@ def load_audio(
     end_s: float | None = None,
     *,
     base_dir: str | os.PathLike[str] | None = None,
+    max_s: float | None = None,
 ) -> np.ndarray:
     """Load a turn's audio as 16 kHz mono float32.
 
@@ -179,6 +184,9 @@ def load_audio(
         A file segment is read by seeking, without loading the rest.
     base_dir : path, optional
         Directory a relative file path is resolved against (the input file's directory).
+    max_s : float, optional
+        Refuse audio (or the segment) longer than this many seconds, before decoding it
+        (a file's length comes from its header).
 
     Returns
     -------
@@ -188,7 +196,8 @@ def load_audio(
     Raises
     ------
     InputError
-        Missing or unreadable file, a segment outside the recording, bad sample rate.
+        Missing or unreadable file, a segment outside the recording, bad sample rate, audio
+        longer than ``max_s`` (the message starts with "too long").
     MissingExtraError
         When librosa/soundfile are not installed (``pip install empathy-signals[audio]``).
 
@@ -208,7 +217,7 @@ def load_audio(
             value=end_s,
         )
     if isinstance(source, str | os.PathLike):
-        return _load_file(resolve_audio_path(source, base_dir=base_dir), start, end)
+        return _load_file(resolve_audio_path(source, base_dir=base_dir), start, end, max_s)
     if sr_hz is None:
         raise InputError(
             "sr_hz is required when audio is given as samples; got None", field="sr_hz", value=None
@@ -231,10 +240,26 @@ def load_audio(
                 value=start_s,
             )
         x = np.take(x, np.arange(i0, i1), axis=axis)
+    if max_s is not None and x.ndim in (1, 2) and x.size:
+        _check_sr(sr_hz)
+        axis = 0 if x.ndim == 1 or np.argmin(x.shape) == 1 else 1
+        _check_length(x.shape[axis] / float(sr_hz), max_s)
     return to_mono_16k(x, sr_hz=sr_hz)
 
 
-def _load_file(path: Path, start: float | None, end: float | None) -> np.ndarray:
+def _check_length(seconds: float, max_s: float) -> None:
+    if seconds > max_s:
+        raise InputError(
+            f"too long: {seconds:.1f} s of audio in one turn; the limit "
+            f"(limits.max_turn_audio_s) is {max_s:g} s",
+            field="audio",
+            value=round(seconds, 1),
+        )
+
+
+def _load_file(
+    path: Path, start: float | None, end: float | None, max_s: float | None = None
+) -> np.ndarray:
     sf = _soundfile()
     if not path.is_file():
         raise InputError(
@@ -265,6 +290,8 @@ def _load_file(path: Path, start: float | None, end: float | None) -> np.ndarray
                     field="audio.start_s",
                     value=start,
                 )
+            if max_s is not None:
+                _check_length((i1 - i0) / sr, max_s)
             if i0:
                 f.seek(i0)
             data = f.read(frames=max(0, i1 - i0), dtype="float32", always_2d=True)
