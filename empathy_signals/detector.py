@@ -557,13 +557,11 @@ class Session:
             )
             if model is not None:
                 message += explain.model_note(language, signal, model)
+            quotes = [e._asdict() for e in evidence]
+            if self.policy.privacy.redact_pii:
+                message = _redact_quotes(message, quotes)
             reasons.append(
-                {
-                    "signal": signal,
-                    "contribution": value,
-                    "message": message,
-                    "evidence": [e._asdict() for e in evidence],
-                }
+                {"signal": signal, "contribution": value, "message": message, "evidence": quotes}
             )
         return reasons
 
@@ -722,6 +720,22 @@ def _fuse_model(
             scores[topic] = b * p
     fused["topics"] = replace(topics, scores=scores)
     return fused
+
+
+def _redact_quotes(message: str, quotes: list[dict[str, Any]]) -> str:
+    """Personal data out of the evidence quotes, and out of the message that repeats them.
+
+    Offsets keep pointing into the turn's own text; only the quoted ``text`` changes.
+    """
+    from .redact import redact
+
+    for quote in quotes:
+        text = quote["text"]
+        clean = redact(text)
+        if clean != text:
+            quote["text"] = clean
+            message = message.replace(text, clean)
+    return message
 
 
 def _within_limit(text: str, max_chars: int) -> tuple[str, str | None]:

@@ -8,7 +8,6 @@ targets: speed is measured in benchmarks/. Cited rather than repeated: tests/tes
 
 from __future__ import annotations
 
-import os
 import time
 import tracemalloc
 from functools import lru_cache
@@ -22,7 +21,6 @@ from empathy_signals.schema import TOPICS
 
 #: A hang guard for one step, not a performance target.
 HANG_GUARD_S = 20.0
-SLOW = os.environ.get("EMPATHY_SIGNALS_SLOW", "") not in ("", "0")
 
 
 @lru_cache(maxsize=1)

@@ -524,3 +524,22 @@ def test_a_tampered_weight_file_is_refused(tmp_path: Path, weight_file: str) -> 
             (folder / src.name).symlink_to(src)
     with pytest.raises(ModelError, match=rf"'{weight_file.replace('.', '[.]')}'.*sha256"):
         TextModel.load(artifact_dir=folder)
+
+
+def test_evidence_quotes_are_redacted_unless_the_policy_says_otherwise() -> None:
+    """A repeated turn is quoted whole as friction evidence: its personal data must not be."""
+    from empathy_signals import Policy
+
+    text = "Je n'ai pas reçu le virement sur FR14 2004 1010 0505 0001 3M02 606 !!! Rappelez-moi au 06 12 34 56 78"
+
+    def quotes(policy: Policy) -> tuple[list[str], list[str]]:
+        session = Detector(policy).session("fr")
+        session.add({"speaker": "customer", "text": text})
+        a = session.add({"speaker": "customer", "text": text})
+        return [e.text for r in a.reasons for e in r.evidence], [r.message for r in a.reasons]
+
+    evidence, messages = quotes(Policy.default())
+    assert any("[IBAN]" in e and "[PHONE]" in e for e in evidence)
+    assert not any("06 12 34" in t or "FR14" in t for t in evidence + messages)
+    evidence, _ = quotes(Policy.from_dict({"privacy": {"redact_pii": False}}))
+    assert any("06 12 34 56 78" in e for e in evidence)
