@@ -543,3 +543,18 @@ def test_evidence_quotes_are_redacted_unless_the_policy_says_otherwise() -> None
     assert not any("06 12 34" in t or "FR14" in t for t in evidence + messages)
     evidence, _ = quotes(Policy.from_dict({"privacy": {"redact_pii": False}}))
     assert any("06 12 34 56 78" in e for e in evidence)
+
+
+@pytest.mark.skipif(not network_blocked(), reason="set EMPATHY_SIGNALS_BLOCK_NETWORK=1 (as .ci/run does)")
+def test_child_processes_are_blocked_too() -> None:
+    """A Python child of the suite (subprocess, a Spark worker) imports the guard first."""
+    import subprocess
+    import sys
+
+    code = ("import socket\n"
+            "try:\n    socket.create_connection(('192.0.2.1', 9), timeout=0.1)\n"
+            "except Exception as e:\n    print(type(e).__name__)\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+            "socket.create_connection(s.getsockname(), timeout=1).close(); print('loopback ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["NetworkBlockedError", "loopback", "ok"], out.stderr
