@@ -162,7 +162,29 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=5, metavar="N",
                        help="passes over the 40 generated turns (default: 5)")
     bench.set_defaults(run=_cmd_bench)
-    from . import report  # each command module imports its own heavy parts when it runs
+    from . import calibrate, report  # light: each imports its heavy parts when it runs
+
+    fit = commands.add_parser(
+        "fit", help="learn a policy's weights and thresholds from labelled conversations",
+        description="Fit the fusion weights (L2-regularised logistic regression on the signals, "
+                    "shrunk towards the base policy) and, with --target-rate/--escalate-rate, the "
+                    "thresholds, on labelled conversations; write the policy file. "
+                    "See docs/calibration.md.",
+        epilog="exit codes: 0 fitted, 3 some records bad (listed on stderr; the rest fitted), "
+               "2 usage error or unreadable input, 1 internal error",
+    )
+    calibrate.add_fit_arguments(fit)
+    fit.set_defaults(run=calibrate.run_fit)
+    evaluate = commands.add_parser(
+        "evaluate", help="measure policies on labelled conversations (AUC, Brier, ECE, ...)",
+        description="ROC AUC, average precision, Brier, log-loss, ECE (10 bins) of the conversation "
+                    "scores and precision/recall/F1 of the decisions, for each --policy; "
+                    "--diagram writes the reliability diagram (SVG).",
+        epilog="exit codes: 0 measured, 3 some records bad (listed on stderr; the rest measured), "
+               "2 usage error or unreadable input, 1 internal error",
+    )
+    calibrate.add_evaluate_arguments(evaluate)
+    evaluate.set_defaults(run=calibrate.run_evaluate)
 
     report_parser = commands.add_parser(
         "report", help="write a static HTML report over scored conversations (JSONL from score)",

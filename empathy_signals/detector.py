@@ -244,6 +244,8 @@ class Session:
         self._state = DecisionState()
         #: What fusion read from the last customer turn (``fusion.features`` makes a vector of it).
         self.last_values: TurnValues | None = None
+        #: The overrides that applied at the last customer turn (``calibrate`` reads both).
+        self.last_overrides: list[Override] = []
         bias = self.policy.weights.bias
         #: Score, decision, logit, bias and reasons of the last customer turn (agent and bot turns carry them).
         self._last: tuple[float, str, float, float, list] = (
@@ -454,9 +456,9 @@ class Session:
         contributions = combine(values, policy)
         detected_topics = tuple(topic_finding.detail.get("detected", ()))
         score = contributions.score
-        decision, rule = self._state.update(
-            score, self._overrides(detected, detected_topics), policy, index
-        )
+        overrides = self._overrides(detected, detected_topics)
+        self.last_overrides = overrides
+        decision, rule = self._state.update(score, overrides, policy, index)
 
         signals = {
             "human_request": {
