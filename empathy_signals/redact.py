@@ -48,7 +48,19 @@ from typing import NamedTuple
 
 from .errors import InputError
 
-__all__ = ["KINDS", "PLACEHOLDERS", "REFERENCE_KINDS", "PIISpan", "find_pii", "redact"]
+__all__ = [
+    "IBAN_LENGTHS",
+    "KINDS",
+    "PLACEHOLDERS",
+    "REFERENCE_KINDS",
+    "PIISpan",
+    "card_issuer_ok",
+    "find_pii",
+    "iban_valid",
+    "luhn_valid",
+    "nir_valid",
+    "redact",
+]
 
 #: Every kind :func:`find_pii` reports, in the order overlapping candidates are preferred:
 #: a URL password over the e-mail it contains, a checksum-validated number over a phone
@@ -80,10 +92,11 @@ class PIISpan(NamedTuple):
 _SEP = "[ .\\-\u00a0\u202f]"
 #: Separators inside a card number or an IBAN (dots would read amounts "1.250.000").
 _CARD_SEP = "[ \\-\u00a0\u202f]"
-_CARD_SEP_CHARS = frozenset(" -\u00a0\u202f")
 _SEP_CHARS = frozenset(" .-\u00a0\u202f")
+#: The digit groups of a written number.
+_GROUP_RE = re.compile(r"[0-9]+")
 
-#: A digit-based value must not be glued to a word, an e-mail, a URL path or a date.
+#: A digit-based value must not be glued to a word, to an e-mail or follow a "+".
 _NOT_AFTER = r"(?<![\w@+])"
 _NOT_BEFORE = r"(?![\w@])"
 
@@ -117,9 +130,7 @@ _EMAIL_RE = re.compile(
 )
 #: Top-level domains accepted in a spoken address: "gmail point com" is an address, "at
 #: the point of sale" is not.
-_SPOKEN_TLDS = (
-    "com|fr|net|org|eu|be|ch|ca|lu|mc|re|io|co|uk|de|es|it|nl|info|biz|us|gouv|edu|gov"
-)
+_SPOKEN_TLDS = "com|fr|net|org|eu|be|ch|ca|lu|mc|re|io|co|uk|de|es|it|nl|info|biz|us|gouv|edu|gov"
 _SPOKEN_WORD = r"[^\W_]{1,64}"
 _SPOKEN_EMAIL_RE = re.compile(
     r"(?<![\w.\-])"
@@ -170,9 +181,14 @@ _PHONE_NANP_COMPACT_RE = re.compile(
     r"(?<![\w@+])(?:1[ .\-]?)?[2-9][0-9]{2}[2-9][0-9]{6}(?![\w@]|[.,\-]?[0-9])"
 )
 _PHONE_WORD_BEFORE_RE = re.compile(
-    r"\b(?:call|phone|cell|mobile|tel|text|reach|contact|whatsapp|sms|fax|number|appel\w*"
-    r"|portable|t[ée]l[ée]phone|t[ée]l|joindre|rappel\w*|num[ée]ro)\b[^.!?\n]{0,25}$",
-    re.IGNORECASE,
+    r"\b(?:call|phone|cell|mobile|tel|text|reach|contact|whatsapp|sms|fax|appel\w*|portable"
+    r"|t[ée]l[ée]phone|t[ée]l|joindre|rappel\w*"
+    r"|(?:my|his|her|your|our|mon|son|votre|ton|notre) (?:number|num[ée]ro|num|no))\b.{0,30}$",
+    re.IGNORECASE | re.DOTALL,
+)
+#: A North American local number, seven digits with its dash ("call me at 555-0132").
+_PHONE_NANP_LOCAL_RE = re.compile(
+    r"(?<![\w@+\-.(/:])(?<![0-9] )[2-9][0-9]{2}-[0-9]{4}(?![\w@\-/]|[.,]?[0-9])"
 )
 #: Digits of an international number, country code included (ITU E.164: at most 15; the
 #: shortest in use, e.g. +376 and six digits, have 9).
@@ -209,9 +225,7 @@ def _international_ok(written: str) -> bool:
     if written.startswith("00"):
         digits = digits[2:]
         # a compact "00..." number is a reference unless it is a French one
-        if not _has_separator(written[2:]) and not (
-            digits.startswith("33") and len(digits) == 11
-        ):
+        if not _has_separator(written[2:]) and not (digits.startswith("33") and len(digits) == 11):
             return False
     if written.count("(") != written.count(")"):
         return False
@@ -236,6 +250,8 @@ def _phones(text: str) -> Iterator[tuple[int, int, str]]:
                 yield m.start(), m.end(), "phone"
     for m in _PHONE_NANP_RE.finditer(text):
         yield m.start(), m.end(), "phone"
+    for m in _PHONE_NANP_LOCAL_RE.finditer(text):
+        yield m.start(), m.end(), "phone"
     for m in _PHONE_NANP_COMPACT_RE.finditer(text):
         before = text[max(0, m.start() - _CONTEXT_CHARS) : m.start()]
         if _PHONE_WORD_BEFORE_RE.search(before) is not None:
@@ -257,9 +273,7 @@ IBAN_LENGTHS: dict[str, int] = {
     "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
-_IBAN_RE = re.compile(
-    rf"(?<![\w@/])[A-Za-z]{{2}}[0-9]{{2}}(?:{_CARD_SEP}?[A-Za-z0-9]){{11,30}}"
-)
+_IBAN_RE = re.compile(rf"(?<![\w@/])[A-Za-z]{{2}}[0-9]{{2}}(?:{_CARD_SEP}?[A-Za-z0-9]){{11,30}}")
 
 
 def iban_valid(compact: str) -> bool:
@@ -333,7 +347,6 @@ _CARD_MAX_DIGITS = 19
 _DIGIT_RUN_RE = re.compile(
     rf"(?<![\w@+])(?<![0-9][.,])[0-9]+(?:{_CARD_SEP}[0-9]+)*(?![\w@]|[.,][0-9])"
 )
-_GROUP_RE = re.compile(r"[0-9]+")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -521,7 +534,9 @@ _SECRET_PHRASE_RE = re.compile(
     r"(?P<value>[^\s]{3,64})",
     re.IGNORECASE,
 )
-_TRAILING_PUNCTUATION = ".,;:!?)\"'»"
+#: Punctuation that ends a sentence rather than a password; "!" and "?" stay in the value
+#: ("Soleil2024!"): when unsure, redact more.
+_TRAILING_PUNCTUATION = ".,;:)\"'»"
 _PLACEHOLDER_VALUES = tuple(PLACEHOLDERS.values())
 
 
@@ -602,9 +617,7 @@ def find_pii(text: str) -> list[PIISpan]:
     []
     """
     if not isinstance(text, str):
-        raise InputError(
-            f"text must be a str; got {type(text).__name__}", field="text", value=text
-        )
+        raise InputError(f"text must be a str; got {type(text).__name__}", field="text", value=text)
     has_digit = _HAS_DIGIT_RE.search(text) is not None
     candidates: list[tuple[int, int, int, str]] = []
     for finder in _FINDERS:
@@ -630,8 +643,10 @@ def find_pii(text: str) -> list[PIISpan]:
 def redact(text: str) -> str:
     """``text`` with each span of :func:`find_pii` replaced by its placeholder.
 
-    The placeholders (:data:`PLACEHOLDERS`) hold no digit and no ``@``: redacting twice
-    changes nothing more.
+    Redaction is repeated on its own output until nothing is found: a value glued to the
+    previous one ("06 12 34 56 78+33 6 12 34 56 78") is found once its neighbour has been
+    replaced. So ``find_pii(redact(x)) == []`` and ``redact(redact(x)) == redact(x)``. The
+    placeholders (:data:`PLACEHOLDERS`) hold no digit and no ``@``.
 
     >>> redact("Write to john.smith@example.com or call +1 (415) 555-0132.")
     'Write to [EMAIL] or call [PHONE].'
@@ -639,13 +654,17 @@ def redact(text: str) -> str:
     'my password is [SECRET] and my NIR [NIR]'
     """
     spans = find_pii(text)
-    if not spans:
-        return text
-    parts = []
-    position = 0
-    for span in spans:
-        parts.append(text[position : span.start])
-        parts.append(PLACEHOLDERS[span.kind])
-        position = span.end
-    parts.append(text[position:])
-    return "".join(parts)
+    while spans:
+        parts = []
+        position = 0
+        for span in spans:
+            parts.append(text[position : span.start])
+            parts.append(PLACEHOLDERS[span.kind])
+            position = span.end
+        parts.append(text[position:])
+        redacted = "".join(parts)
+        if redacted == text:  # cannot happen: a span always holds a non-placeholder character
+            break
+        text = redacted
+        spans = find_pii(text)
+    return text
