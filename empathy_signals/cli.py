@@ -192,6 +192,18 @@ def _build_parser() -> argparse.ArgumentParser:
                     "rates, reasons, topics, emotions and a timeline per conversation.")
     report.add_arguments(report_parser)
     report_parser.set_defaults(run=report.run)
+
+    from . import serve
+
+    serve_parser = commands.add_parser(
+        "serve", help="serve the detector over HTTP: JSON sessions, turns, handoff packets",
+        description="An HTTP/JSON service: one session per conversation, a turn in, its "
+                    "assessment out, handoff packets, OpenAPI 3.1 at /openapi.json. Listens on "
+                    "127.0.0.1 and has no authentication (see docs/integrations.md).",
+        epilog="exit codes: 0 stopped (Ctrl-C or SIGTERM), 2 could not start (port in use, "
+               "bad policy or option)")
+    serve.add_arguments(serve_parser)
+    serve_parser.set_defaults(run=serve.run)
     return parser
 
 

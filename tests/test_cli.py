@@ -553,3 +553,9 @@ def test_docs_cli_examples_run(tmp_path: Path, monkeypatch, capsys) -> None:
         updated = updated.replace(f"```console\n{block}```", "```console\n" + "".join(new_block) + "```", 1)
     if os.environ.get("EMPATHY_SIGNALS_UPDATE_DOCS") and updated != text:
         DOCS.write_text(updated, encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["score", "handoff", "report", "fit", "evaluate", "serve", "schema", "policy", "bench"])
+def test_every_command_has_help(command: str, capsys) -> None:
+    assert cli.main([command, "--help"]) == 0
+    assert "usage: empathy-signals" in capsys.readouterr().out
