@@ -346,9 +346,11 @@ def _read_json(data: bytes, ctx: _Context) -> Iterator[Record]:
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            return ctx.error(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno), -1
+            error = ctx.error(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)
+            return error, _value_end(text, pos)
         except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, 100,000 nested '['
-            return ctx.error(f"not valid JSON here: {_short(exc)}", line=line_of(pos)), -1
+            error = ctx.error(f"not valid JSON here: {_short(exc)}", line=line_of(pos))
+            return error, _value_end(text, pos)
         bad = _UNDECODABLE_RE.search(text, pos, end)
         if bad:
             line = line_of(bad.start())
@@ -388,6 +390,35 @@ def _read_json(data: bytes, ctx: _Context) -> Iterator[Record]:
             return
     if pos != len(text):
         yield ctx.error("not valid JSON: extra data after the list", line=line_of(pos))
+
+
+#: A JSON string (escapes included), or a bracket: what the resynchronising scan looks at.
+_STRUCTURE_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_SCALAR_END_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[,\]]')
+
+
+def _value_end(text: str, pos: int) -> int:
+    """Where the list element starting at ``pos`` ends, by its brackets alone (-1: they never close).
+
+    ``json`` cannot parse some elements (100,000 nested ``[``, a 5,000-digit number, a syntax
+    error inside an object); this finds where such an element ends, in linear time, so the
+    elements after it are still read.
+    """
+    if text[pos : pos + 1] not in ("[", "{"):
+        for match in _SCALAR_END_RE.finditer(text, pos):
+            if match.group() in (",", "]"):
+                return match.start()
+        return -1
+    depth = 0
+    for match in _STRUCTURE_RE.finditer(text, pos):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+        elif token in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return -1
 
 
 def _skip_ws(text: str, pos: int) -> int:
