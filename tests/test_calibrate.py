@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import subprocess
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -278,7 +281,7 @@ def test_target_rates_are_measured_by_rerunning_the_detector(fitted, train) -> N
 
 def test_predicted_decisions_mirror_the_session_overrides(train) -> None:
     """calibrate's override replay + thresholds gives the Detector's decision, conversation by conversation."""
-    from empathy_signals.calibrate import _observe
+    from empathy_signals.calibrate.observe import _observe
 
     policy = Policy.default()
     detector = Detector(policy)
@@ -498,6 +501,22 @@ def test_cli_usage_errors(tmp_path, train) -> None:
         run_evaluate(eval_parser.parse_args([str(path), "--diagram", "out.png"]))
     with pytest.raises(SystemExit):
         fit_parser.parse_args([str(path), "-o", "p.toml", "--target-rate", "1.5"])
+
+
+def test_building_the_cli_parser_does_not_import_numpy() -> None:
+    """cli.py imports calibrate and report to build its parser, whatever the command: neither
+    may pull in numpy (nor torch or librosa)."""
+    code = ("import sys\n"
+            "import empathy_signals.cli\n"
+            "empathy_signals.cli._build_parser()\n"
+            "print(sorted(m for m in ('numpy', 'torch', 'librosa') if m in sys.modules))\n")
+    root = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.skipif("fit" not in cli._build_parser().format_help(), reason="fit not wired into cli.py yet")

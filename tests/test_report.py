@@ -31,7 +31,10 @@ from empathy_signals import Detector, Policy, report
 from empathy_signals.cli import UsageError
 from empathy_signals.config import Thresholds
 from empathy_signals.errors import InputError
-from empathy_signals.report import build_report
+from empathy_signals.report import aggregate, build_report
+from empathy_signals.report.aggregate import _feed_jsonl, _Report
+from empathy_signals.report.labels import _LABELS, _SIGNAL_NAMES
+from empathy_signals.report.page import render
 
 CONVERSATIONS = [
     {"id": "fr-escalade", "language": "fr", "turns": [
@@ -148,7 +151,7 @@ def test_decision_shares_add_up_to_one_and_counts_match(scored, records):
 
 
 def test_aggregates_match_a_count_made_here(scored, records):
-    agg = report._Report(policy=None, lang="en", title=None, max_timelines=200)
+    agg = _Report(policy=None, lang="en", title=None, max_timelines=200)
     for record in records:
         agg.feed(record)
     n = len(scored)
@@ -234,8 +237,8 @@ def test_models_and_json_objects_give_the_same_page(scored, records):
 
 
 def test_labels_in_french_and_english(records):
-    assert set(report._LABELS["fr"]) == set(report._LABELS["en"])
-    assert set(report._SIGNAL_NAMES["fr"]) == set(report._SIGNAL_NAMES["en"])
+    assert set(_LABELS["fr"]) == set(_LABELS["en"])
+    assert set(_SIGNAL_NAMES["fr"]) == set(_SIGNAL_NAMES["en"])
     en, fr = build_report(records, lang="en"), build_report(records, lang="fr")
     assert '<html lang="en">' in en and '<html lang="fr">' in fr
     assert "Escalation report" in en and "Rapport d&#x27;escalade" in fr
@@ -324,7 +327,7 @@ def test_a_long_conversation_is_thinned_but_keeps_its_peak_and_changes():
         text = "Je veux parler à un conseiller" if i in (250, 251) else f"Ma commande numéro {i} est en retard."
         turns.append({"speaker": "customer", "text": text})
     result = Detector().assess({"id": "long", "language": "fr", "turns": turns})
-    agg = report._Report(policy=None, lang="fr", title=None, max_timelines=5)
+    agg = _Report(policy=None, lang="fr", title=None, max_timelines=5)
     agg.feed(result)
     (timeline,) = agg.timelines()
     assert timeline.turns == 1200
@@ -333,7 +336,7 @@ def test_a_long_conversation_is_thinned_but_keeps_its_peak_and_changes():
     peak = max(result.turns, key=lambda t: t.escalation_score)
     assert max(p.score for p in timeline.points) == peak.escalation_score
     assert {c.index for c in timeline.changes} <= kept and timeline.changes
-    page = agg.render()
+    page = render(agg)
     assert "tours montrés sur" in page
 
 
@@ -416,7 +419,7 @@ def test_keys_added_by_a_newer_version_are_ignored(records):
 
 
 def test_memory_is_bounded(records):
-    agg = report._Report(policy=None, lang="en", title=None, max_timelines=3)
+    agg = _Report(policy=None, lang="en", title=None, max_timelines=3)
     for i in range(300):
         record = copy.deepcopy(records[i % 7])
         record["id"] = f"c{i}"
@@ -478,12 +481,12 @@ def test_command_counts_bad_lines_and_exits_3(tmp_path, records, capsys):
 
 
 def test_command_skips_an_overlong_line(tmp_path, records, monkeypatch):
-    monkeypatch.setattr(report, "MAX_LINE_BYTES", 5000)
+    monkeypatch.setattr(aggregate, "MAX_LINE_BYTES", 5000)
     path = _jsonl(tmp_path / "s.jsonl", [records[4]], extra_lines=[
         b'{"id": "' + b"x" * 20000 + b'"}\n', json.dumps(records[5]).encode() + b"\n"])
-    agg = report._Report(policy=None, lang="en", title=None, max_timelines=5)
+    agg = _Report(policy=None, lang="en", title=None, max_timelines=5)
     with open(path, "rb") as stream:
-        report._feed_jsonl(agg, stream, "s.jsonl")
+        _feed_jsonl(agg, stream, "s.jsonl")
     assert agg.conversations == 2 and agg.bad == 1
     (source, line, message), = agg.bad_samples
     assert (source, line) == ("s.jsonl", 2) and message.startswith("line longer than")
