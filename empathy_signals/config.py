@@ -74,7 +74,7 @@ class Weights(_Strict):
     model_blend: float = Field(0.5, ge=0.0, le=1.0)
     #: A model probability of a human request at least this high counts as a request even
     #: when no lexicon entry fired.
-    model_request_threshold: float = Field(0.98, gt=0.0, le=1.0)
+    model_request_threshold: float = Field(0.7, gt=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _known_keys(self) -> Weights:

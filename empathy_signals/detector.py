@@ -417,7 +417,8 @@ class Session:
 
         # human requests: counted per session
         request = findings["human_request"]
-        detected = request.score >= DETECTION_THRESHOLD or request.detail.get("detected", False)
+        # the finding says (with the model on, fusion decided with model_request_threshold)
+        detected = request.detail.get("detected", request.score >= DETECTION_THRESHOLD)
         if detected:
             self._request_count += 1
             if request.hits:

@@ -7,7 +7,11 @@ and standard deviation, which are then folded into the weights.
 
 Fitted on (all *train OK*, see ../shared/data/README.md):
 
-- human_request: Bitext rows of the train split of agent_request_en.csv + seeds
+- human_request: Bitext rows of the train split of agent_request_en.csv + seeds + hard
+  negatives (none asks this bot for a human): CLINC150 train (all rows of the conversational
+  intents and out-of-scope, a seeded subsample of the others), a seeded subsample of Banking77
+  train, and the emotion training text (GoEmotions train, XED EN + neutral lines, XED FR, all
+  train split)
 - emotion, valence: GoEmotions train, XED EN (train split of ``_corpora.split_of``) + XED EN
   neutral lines (train split), XED FR (train split), seeds
 - topics: Bitext intent-detection train, Banking77 train, CLINC150 train (intents mapped
@@ -22,7 +26,11 @@ Banking77 test, CLINC150 test, Bitext test; topic seeds by 5-fold cross-validati
 Writes empathy_signals/encoder/e5-small-fr-en/heads.safetensors, the sha256 registry,
 models/heads_training.json (data hashes, settings) and benchmarks/results/model_quality.json.
 
-Usage: ``python models/train_heads.py [--threads 1] [--cache DIR]``
+Usage: ``python models/train_heads.py [--threads 1] [--cache DIR] [--heads human_request,...]``
+
+``--heads`` refits only the named heads; the others are copied tensor for tensor from the
+current heads.safetensors (and their sections of heads_training.json / model_quality.json are
+kept), so they stay byte-identical.
 """
 
 from __future__ import annotations
@@ -102,7 +110,19 @@ TOPIC_AMBIGUOUS = {
 
 # Row caps (seeded subsamples) that keep one training run under ~20 min on one CPU thread.
 CAPS = {"goemotions_train": 12_000, "xed_en_train": 8_000, "xed_neutral_train": 3_000,
-        "xed_neutral_dev": 1_000, "clinc_unmapped_train": 3_000, "clinc_unmapped_test": 1_000}
+        "xed_neutral_dev": 1_000, "clinc_unmapped_train": 3_000, "clinc_unmapped_test": 1_000,
+        "clinc_hr_negatives_train": 3_000, "banking77_hr_negatives_train": 2_000}
+
+# CLINC150 intents that talk to the assistant itself (chit-chat, meta, yes/no, out-of-scope):
+# the closest text to a request for a human that is still not one (e.g. "are you a bot?").
+# All their train rows are hard negatives of human_request; other intents are subsampled.
+CLINC_CONVERSATIONAL = {
+    "are_you_a_bot", "greeting", "goodbye", "thank_you", "repeat", "yes", "no", "maybe",
+    "cancel", "what_is_your_name", "who_made_you", "who_do_you_work_for", "what_can_i_ask_you",
+    "how_old_are_you", "what_are_your_hobbies", "do_you_have_pets", "where_are_you_from",
+    "meaning_of_life", "tell_joke", "fun_fact", "user_name", "change_ai_name",
+    "change_user_name", "change_language", "whisper_mode", "reset_settings", "oos",
+}
 
 
 def capped(rows: list, name: str) -> list:
@@ -124,6 +144,18 @@ def xed(lang: str, split: str) -> list:
 
 def xed_neutral_en(split: str) -> list:
     return capped(C.xed_neutral_en(split), f"xed_neutral_{split}")
+
+
+def human_request_negatives(split: str = "train") -> dict[str, list[str]]:
+    """Hard negatives of human_request from *train OK* sets other than Bitext (text lists)."""
+    clinc = C.clinc150(split)
+    return {
+        "hr_neg_clinc": [t for t, y in clinc if y in CLINC_CONVERSATIONAL]
+        + capped([t for t, y in clinc if y not in CLINC_CONVERSATIONAL],
+                 f"clinc_hr_negatives_{split}"),
+        "hr_neg_banking77": capped([t for t, _ in C.banking77(split)],
+                                   f"banking77_hr_negatives_{split}"),
+    }
 
 
 def read_seeds() -> list[tuple[str, str, str, str]]:
@@ -292,7 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "empathy_signals_heads")
     ap.add_argument("--cache-tag", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--heads", default="human_request,emotion,valence,topics",
+                    help="comma-separated heads to refit; the others are kept as they are")
     args = ap.parse_args(argv)
+    all_heads = ("human_request", "emotion", "valence", "topics")
+    todo = set(args.heads.split(","))
+    if not todo <= set(all_heads):
+        raise SystemExit(f"--heads: unknown {sorted(todo - set(all_heads))}")
     t0 = time.time()
     random.seed(SEED)
     np.random.seed(SEED)
@@ -305,176 +343,214 @@ def main(argv: list[str] | None = None) -> int:
     biases: dict[str, np.ndarray] = {}
     quality: dict = {"seed": SEED, "C": C_REG, "threshold": 0.5}
     training: dict = {"seed": SEED, "C": C_REG, "fitted_on": {}, "data_sha256": {}}
+    training["caps"] = CAPS
+    if todo != set(all_heads):  # keep the other heads exactly as they are
+        from empathy_signals.encoder.heads import Heads
+
+        old = Heads.load(OUT_HEADS)
+        old_training = json.loads(OUT_TRAINING.read_text(encoding="utf-8"))
+        old_quality = json.loads(OUT_QUALITY.read_text(encoding="utf-8"))
+
+    def keep_head(name: str) -> None:
+        weights[name], biases[name] = old.weights[name], old.biases[name]
+        training["fitted_on"][name] = old_training["fitted_on"][name]
+        if name in old_quality:
+            quality[name] = old_quality[name]
 
     # ---------------- human request
-    ar = C.agent_request_rows()
-    fit = [r for r in ar if r["source"].startswith("bitext") and r["source_split"] == "train"]
-    hr_seeds = [(t, int(lab)) for h, lab, _, t in seeds if h == "human_request"]
-    x = np.concatenate([emb("ar_bitext_train", [r["text"] for r in fit]),
-                        emb("seeds_hr", [t for t, _ in hr_seeds])])
-    y = np.array([int(r["asks_for_human"]) for r in fit] + [v for _, v in hr_seeds])
-    # unbalanced: a calibrated probability for fusion (positives are 3.7 % of the fitted rows)
-    weights["human_request"], biases["human_request"] = fit_logreg(x, y, balanced=False)
-    training["caps"] = CAPS
-    training["fitted_on"]["human_request"] = {
-        "agent_request_en.csv bitext train rows": len(fit), "seeds": len(hr_seeds),
-        "positives": int(y.sum())}
+    if "human_request" not in todo:
+        keep_head("human_request")
+    else:
+        ar = C.agent_request_rows()
+        fit = [r for r in ar if r["source"].startswith("bitext") and r["source_split"] == "train"]
+        hr_seeds = [(t, int(lab)) for h, lab, _, t in seeds if h == "human_request"]
+        # hard negatives: text that does not ask this bot for a human, from other train-OK
+        # sets (conversational CLINC150 intents, Banking77, the emotion training text)
+        negs = human_request_negatives("train")
+        neg_em = [t for t, _, _ in emotion_rows("train")]
+        x = np.concatenate([emb("ar_bitext_train", [r["text"] for r in fit]),
+                            emb("seeds_hr", [t for t, _ in hr_seeds]),
+                            *[emb(k, v) for k, v in negs.items()],
+                            emb("em_train", neg_em)])
+        n_neg = sum(len(v) for v in negs.values()) + len(neg_em)
+        y = np.array([int(r["asks_for_human"]) for r in fit] + [v for _, v in hr_seeds]
+                     + [0] * n_neg)
+        # unbalanced: a calibrated probability for fusion (positives are 0.6 % of the fitted
+        # rows; the fusion threshold is chosen on held-out train-OK rows, models/fusion/)
+        weights["human_request"], biases["human_request"] = fit_logreg(x, y, balanced=False)
+        training["fitted_on"]["human_request"] = {
+            "agent_request_en.csv bitext train rows": len(fit), "seeds": len(hr_seeds),
+            "hard_negatives": {"clinc150 train (conversational intents + oos, others capped)":
+                               len(negs["hr_neg_clinc"]),
+                               "banking77 train (capped)": len(negs["hr_neg_banking77"]),
+                               "emotion train text (GoEmotions, XED EN/neutral/FR)":
+                               len(neg_em)},
+            "positives": int(y.sum())}
 
-    def p_hr(e: np.ndarray) -> np.ndarray:
-        return sigmoid(e @ weights["human_request"][0] + biases["human_request"][0])
+        def p_hr(e: np.ndarray) -> np.ndarray:
+            return sigmoid(e @ weights["human_request"][0] + biases["human_request"][0])
 
-    test = [r for r in ar if r["source_split"] == "test"]
-    e_test = emb("ar_test", [r["text"] for r in test])
-    q_hr = {}
-    for name, sel in [("agent_request_en_test_all", lambda r: True),
-                      ("agent_request_en_test_bitext", lambda r: r["source"].startswith("bitext")),
-                      ("agent_request_en_test_rasa", lambda r: r["source"].startswith("rasa"))]:
-        idx = [i for i, r in enumerate(test) if sel(r)]
-        q_hr[name] = binary_metrics(np.array([int(test[i]["asks_for_human"]) for i in idx]),
-                                    p_hr(e_test[idx]))
-    rasa_all = [r for r in ar if r["source"].startswith("rasa")]
-    q_hr["rasa_all_rows_generalisation"] = binary_metrics(
-        np.array([int(r["asks_for_human"]) for r in rasa_all]),
-        p_hr(emb("ar_rasa_all", [r["text"] for r in rasa_all])))
-    quality["human_request"] = q_hr
-    print("human_request", json.dumps(q_hr), flush=True)
+        test = [r for r in ar if r["source_split"] == "test"]
+        e_test = emb("ar_test", [r["text"] for r in test])
+        q_hr = {}
+        for name, sel in [("agent_request_en_test_all", lambda r: True),
+                          ("agent_request_en_test_bitext", lambda r: r["source"].startswith("bitext")),
+                          ("agent_request_en_test_rasa", lambda r: r["source"].startswith("rasa"))]:
+            idx = [i for i, r in enumerate(test) if sel(r)]
+            q_hr[name] = binary_metrics(np.array([int(test[i]["asks_for_human"]) for i in idx]),
+                                        p_hr(e_test[idx]))
+        rasa_all = [r for r in ar if r["source"].startswith("rasa")]
+        q_hr["rasa_all_rows_generalisation"] = binary_metrics(
+            np.array([int(r["asks_for_human"]) for r in rasa_all]),
+            p_hr(emb("ar_rasa_all", [r["text"] for r in rasa_all])))
+        quality["human_request"] = q_hr
+        print("human_request", json.dumps(q_hr), flush=True)
 
     # ---------------- emotion (masked one-vs-rest)
-    em_train = emotion_rows("train")
-    em_seeds = [(t, lang, lab) for h, lab, lang, t in seeds if h == "emotion"]
-    x_em = np.concatenate([emb("em_train", [t for t, _, _ in em_train]),
-                           emb("seeds_em", [t for t, _, _ in em_seeds])])
-    y_rows = [y for _, _, y in em_train]
-    for _, _, lab in em_seeds:
-        y = {e: int(e == lab) for e in EMOTIONS}
-        if lab in ("anger", "frustration"):  # a seed for one says nothing about the other
-            del y["frustration" if lab == "anger" else "anger"]
-        y_rows.append(y)
-    w_em, b_em, fitted_em = [], [], {}
-    for e in EMOTIONS:
-        idx = [i for i, y in enumerate(y_rows) if e in y]
-        ye = np.array([y_rows[i][e] for i in idx])
-        w, b = fit_logreg(x_em[idx], ye, balanced=False)
-        w_em.append(w[0])
-        b_em.append(b[0])
-        fitted_em[e] = {"rows": len(idx), "positives": int(ye.sum())}
-    weights["emotion"], biases["emotion"] = np.stack(w_em), np.array(b_em, dtype=np.float32)
-    training["fitted_on"]["emotion"] = fitted_em
+    if "emotion" not in todo:
+        keep_head("emotion")
+    else:
+        em_train = emotion_rows("train")
+        em_seeds = [(t, lang, lab) for h, lab, lang, t in seeds if h == "emotion"]
+        x_em = np.concatenate([emb("em_train", [t for t, _, _ in em_train]),
+                               emb("seeds_em", [t for t, _, _ in em_seeds])])
+        y_rows = [y for _, _, y in em_train]
+        for _, _, lab in em_seeds:
+            y = {e: int(e == lab) for e in EMOTIONS}
+            if lab in ("anger", "frustration"):  # a seed for one says nothing about the other
+                del y["frustration" if lab == "anger" else "anger"]
+            y_rows.append(y)
+        w_em, b_em, fitted_em = [], [], {}
+        for e in EMOTIONS:
+            idx = [i for i, y in enumerate(y_rows) if e in y]
+            ye = np.array([y_rows[i][e] for i in idx])
+            w, b = fit_logreg(x_em[idx], ye, balanced=False)
+            w_em.append(w[0])
+            b_em.append(b[0])
+            fitted_em[e] = {"rows": len(idx), "positives": int(ye.sum())}
+        weights["emotion"], biases["emotion"] = np.stack(w_em), np.array(b_em, dtype=np.float32)
+        training["fitted_on"]["emotion"] = fitted_em
 
-    em_dev = emotion_rows("dev")
-    e_dev = emb("em_dev", [t for t, _, _ in em_dev])
-    p_dev = sigmoid(e_dev @ weights["emotion"].T + biases["emotion"])
-    q_em: dict = {}
-    n_go = len(goemotions("dev"))
-    groups = {"goemotions_dev_en": range(n_go)}
-    langs = [lang for _, lang, _ in em_dev]
-    xed_idx = range(n_go, len(em_dev))
-    groups["xed_dev_en"] = [i for i in xed_idx if langs[i] == "en"]
-    groups["xed_dev_fr"] = [i for i in xed_idx if langs[i] == "fr"]
-    for g, idx in groups.items():
-        q_em[g] = {}
-        for j, e in enumerate(EMOTIONS):
-            ii = [i for i in idx if e in em_dev[i][2]]
-            yy = np.array([em_dev[i][2][e] for i in ii])
-            if len(ii) and 0 < yy.sum() < len(yy):
-                q_em[g][e] = binary_metrics(yy, p_dev[ii, j])
-    quality["emotion"] = q_em
-    print("emotion AUC", {g: {e: m.get("auc") for e, m in v.items()} for g, v in q_em.items()},
-          flush=True)
+        em_dev = emotion_rows("dev")
+        e_dev = emb("em_dev", [t for t, _, _ in em_dev])
+        p_dev = sigmoid(e_dev @ weights["emotion"].T + biases["emotion"])
+        q_em: dict = {}
+        n_go = len(goemotions("dev"))
+        groups = {"goemotions_dev_en": range(n_go)}
+        langs = [lang for _, lang, _ in em_dev]
+        xed_idx = range(n_go, len(em_dev))
+        groups["xed_dev_en"] = [i for i in xed_idx if langs[i] == "en"]
+        groups["xed_dev_fr"] = [i for i in xed_idx if langs[i] == "fr"]
+        for g, idx in groups.items():
+            q_em[g] = {}
+            for j, e in enumerate(EMOTIONS):
+                ii = [i for i in idx if e in em_dev[i][2]]
+                yy = np.array([em_dev[i][2][e] for i in ii])
+                if len(ii) and 0 < yy.sum() < len(yy):
+                    q_em[g][e] = binary_metrics(yy, p_dev[ii, j])
+        quality["emotion"] = q_em
+        print("emotion AUC", {g: {e: m.get("auc") for e, m in v.items()} for g, v in q_em.items()},
+              flush=True)
 
     # ---------------- valence (3 classes)
-    va_train = valence_rows("train")
-    va_seeds = [(t, lang, SEED_VALENCE[lab]) for h, lab, lang, t in seeds
-                if h == "emotion" and lab in SEED_VALENCE]
-    x_va = np.concatenate([emb("va_train", [t for t, _, _ in va_train]),
-                           emb("seeds_va", [t for t, _, _ in va_seeds])])
-    y_va = np.array([v for _, _, v in va_train] + [v for _, _, v in va_seeds])
-    weights["valence"], biases["valence"] = fit_logreg(x_va, y_va, balanced=True,
-                                                       multiclass=True)
-    training["fitted_on"]["valence"] = {"rows": len(y_va),
-                                        "per_class": np.bincount(y_va, minlength=3).tolist()}
+    if "valence" not in todo:
+        keep_head("valence")
+    else:
+        va_train = valence_rows("train")
+        va_seeds = [(t, lang, SEED_VALENCE[lab]) for h, lab, lang, t in seeds
+                    if h == "emotion" and lab in SEED_VALENCE]
+        x_va = np.concatenate([emb("va_train", [t for t, _, _ in va_train]),
+                               emb("seeds_va", [t for t, _, _ in va_seeds])])
+        y_va = np.array([v for _, _, v in va_train] + [v for _, _, v in va_seeds])
+        weights["valence"], biases["valence"] = fit_logreg(x_va, y_va, balanced=True,
+                                                           multiclass=True)
+        training["fitted_on"]["valence"] = {"rows": len(y_va),
+                                            "per_class": np.bincount(y_va, minlength=3).tolist()}
 
-    from sklearn.metrics import f1_score
+        from sklearn.metrics import f1_score
 
-    q_va = {}
-    for name, rows in [("umsab_val_fr", C.umsab("french", "val")),
-                       ("umsab_val_en", C.umsab("english", "val"))]:
-        e = emb(name, [t for t, _ in rows])
+        q_va = {}
+        for name, rows in [("umsab_val_fr", C.umsab("french", "val")),
+                           ("umsab_val_en", C.umsab("english", "val"))]:
+            e = emb(name, [t for t, _ in rows])
+            pred = np.argmax(e @ weights["valence"].T + biases["valence"], axis=1)
+            yy = np.array([v for _, v in rows])
+            q_va[name] = {"n": len(rows), "macro_f1": round(float(f1_score(yy, pred,
+                                                                              average="macro")), 4),
+                          "accuracy": round(float((pred == yy).mean()), 4)}
+        va_dev = valence_rows("dev")
+        e = emb("va_dev", [t for t, _, _ in va_dev])
         pred = np.argmax(e @ weights["valence"].T + biases["valence"], axis=1)
-        yy = np.array([v for _, v in rows])
-        q_va[name] = {"n": len(rows), "macro_f1": round(float(f1_score(yy, pred,
-                                                                          average="macro")), 4),
-                      "accuracy": round(float((pred == yy).mean()), 4)}
-    va_dev = valence_rows("dev")
-    e = emb("va_dev", [t for t, _, _ in va_dev])
-    pred = np.argmax(e @ weights["valence"].T + biases["valence"], axis=1)
-    yy = np.array([r[2] for r in va_dev])
-    q_va["emotion_dev_derived_en"] = {
-        "n": len(va_dev), "macro_f1": round(float(f1_score(yy, pred, average="macro")), 4)}
-    fr_dev = valence_rows_fr_dev()
-    e = emb("va_dev_fr", [t for t, _, _ in fr_dev])
-    lin = e @ weights["valence"].T + biases["valence"]
-    yy = np.array([r[2] for r in fr_dev])
-    pred3 = np.argmax(lin, axis=1)
-    pred2 = np.where(lin[:, 2] > lin[:, 0], 2, 0)  # negative vs positive only
-    q_va["xed_fr_dev_derived"] = {
-        "n": len(fr_dev), "note": "French subtitles with a clear valence; no neutral rows",
-        "accuracy_neg_vs_pos": round(float((pred2 == yy).mean()), 4),
-        "share_predicted_neutral": round(float((pred3 == 1).mean()), 4)}
-    quality["valence"] = q_va
-    print("valence", json.dumps(q_va), flush=True)
+        yy = np.array([r[2] for r in va_dev])
+        q_va["emotion_dev_derived_en"] = {
+            "n": len(va_dev), "macro_f1": round(float(f1_score(yy, pred, average="macro")), 4)}
+        fr_dev = valence_rows_fr_dev()
+        e = emb("va_dev_fr", [t for t, _, _ in fr_dev])
+        lin = e @ weights["valence"].T + biases["valence"]
+        yy = np.array([r[2] for r in fr_dev])
+        pred3 = np.argmax(lin, axis=1)
+        pred2 = np.where(lin[:, 2] > lin[:, 0], 2, 0)  # negative vs positive only
+        q_va["xed_fr_dev_derived"] = {
+            "n": len(fr_dev), "note": "French subtitles with a clear valence; no neutral rows",
+            "accuracy_neg_vs_pos": round(float((pred2 == yy).mean()), 4),
+            "share_predicted_neutral": round(float((pred3 == 1).mean()), 4)}
+        quality["valence"] = q_va
+        print("valence", json.dumps(q_va), flush=True)
 
     # ---------------- topics (masked one-vs-rest, balanced)
-    tp_train = topic_rows("train")
-    tp_seeds = [(t, lang, lab) for h, lab, lang, t in seeds if h == "topic"]
-    x_tp_data = emb("tp_train", [t for t, _, _ in tp_train])
-    x_tp_seed = emb("seeds_tp", [t for t, _, _ in tp_seeds])
-    y_data = [y for _, _, y in tp_train]
+    if "topics" not in todo:
+        keep_head("topics")
+    else:
+        tp_train = topic_rows("train")
+        tp_seeds = [(t, lang, lab) for h, lab, lang, t in seeds if h == "topic"]
+        x_tp_data = emb("tp_train", [t for t, _, _ in tp_train])
+        x_tp_seed = emb("seeds_tp", [t for t, _, _ in tp_seeds])
+        y_data = [y for _, _, y in tp_train]
 
-    def fit_topics(seed_idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        x = np.concatenate([x_tp_data, x_tp_seed[seed_idx]])
-        ys = y_data + [{t: int(t == tp_seeds[i][2]) for t in TOPICS} for i in seed_idx]
-        ws, bs = [], []
-        for t in TOPICS:
-            idx = [i for i, y in enumerate(ys) if t in y]
-            w, b = fit_logreg(x[idx], np.array([ys[i][t] for i in idx]), balanced=True)
-            ws.append(w[0])
-            bs.append(b[0])
-        return np.stack(ws), np.array(bs, dtype=np.float32)
+        def fit_topics(seed_idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
+            x = np.concatenate([x_tp_data, x_tp_seed[seed_idx]])
+            ys = y_data + [{t: int(t == tp_seeds[i][2]) for t in TOPICS} for i in seed_idx]
+            ws, bs = [], []
+            for t in TOPICS:
+                idx = [i for i, y in enumerate(ys) if t in y]
+                w, b = fit_logreg(x[idx], np.array([ys[i][t] for i in idx]), balanced=True)
+                ws.append(w[0])
+                bs.append(b[0])
+            return np.stack(ws), np.array(bs, dtype=np.float32)
 
-    weights["topics"], biases["topics"] = fit_topics(list(range(len(tp_seeds))))
-    training["fitted_on"]["topics"] = {
-        t: {"data_positives": int(sum(y.get(t, 0) for y in y_data)),
-            "seed_positives": sum(1 for s in tp_seeds if s[2] == t)} for t in TOPICS}
-    tp_test = topic_rows("test")
-    e = emb("tp_test", [t for t, _, _ in tp_test])
-    p = sigmoid(e @ weights["topics"].T + biases["topics"])
-    q_tp: dict = {"bitext_banking77_clinc150_test_en": {}}
-    for j, t in enumerate(TOPICS):
-        ii = [i for i, r in enumerate(tp_test) if t in r[2]]
-        yy = np.array([tp_test[i][2][t] for i in ii])
-        if yy.sum():
-            q_tp["bitext_banking77_clinc150_test_en"][t] = binary_metrics(yy, p[ii, j])
-        else:  # no positive: report the false-positive rate on in-domain negatives
-            q_tp["bitext_banking77_clinc150_test_en"][t] = {
-                "n": len(ii), "positives": 0,
-                "false_positive_rate@0.5": round(float((p[ii, j] >= 0.5).mean()), 4)}
-    # 5-fold cross-validation over the seed sentences (self-written: optimistic)
-    order = list(range(len(tp_seeds)))
-    random.Random(SEED).shuffle(order)
-    hits = defaultdict(lambda: [0, 0])
-    for k in range(5):
-        held = order[k::5]
-        w, b = fit_topics([i for i in order if i not in set(held)])
-        ps = sigmoid(x_tp_seed[held] @ w.T + b)
-        for r, i in enumerate(held):
-            _, lang, lab = tp_seeds[i]
-            hits[(lab, lang)][1] += 1
-            hits[(lab, lang)][0] += int(ps[r, TOPICS.index(lab)] >= 0.5)
-    q_tp["seed_5fold_recall@0.5"] = {f"{lab}/{lang}": round(h / n, 3)
-                                     for (lab, lang), (h, n) in sorted(hits.items())}
-    quality["topics"] = q_tp
-    print("topics", json.dumps(q_tp["seed_5fold_recall@0.5"]), flush=True)
+        weights["topics"], biases["topics"] = fit_topics(list(range(len(tp_seeds))))
+        training["fitted_on"]["topics"] = {
+            t: {"data_positives": int(sum(y.get(t, 0) for y in y_data)),
+                "seed_positives": sum(1 for s in tp_seeds if s[2] == t)} for t in TOPICS}
+        tp_test = topic_rows("test")
+        e = emb("tp_test", [t for t, _, _ in tp_test])
+        p = sigmoid(e @ weights["topics"].T + biases["topics"])
+        q_tp: dict = {"bitext_banking77_clinc150_test_en": {}}
+        for j, t in enumerate(TOPICS):
+            ii = [i for i, r in enumerate(tp_test) if t in r[2]]
+            yy = np.array([tp_test[i][2][t] for i in ii])
+            if yy.sum():
+                q_tp["bitext_banking77_clinc150_test_en"][t] = binary_metrics(yy, p[ii, j])
+            else:  # no positive: report the false-positive rate on in-domain negatives
+                q_tp["bitext_banking77_clinc150_test_en"][t] = {
+                    "n": len(ii), "positives": 0,
+                    "false_positive_rate@0.5": round(float((p[ii, j] >= 0.5).mean()), 4)}
+        # 5-fold cross-validation over the seed sentences (self-written: optimistic)
+        order = list(range(len(tp_seeds)))
+        random.Random(SEED).shuffle(order)
+        hits = defaultdict(lambda: [0, 0])
+        for k in range(5):
+            held = order[k::5]
+            w, b = fit_topics([i for i in order if i not in set(held)])
+            ps = sigmoid(x_tp_seed[held] @ w.T + b)
+            for r, i in enumerate(held):
+                _, lang, lab = tp_seeds[i]
+                hits[(lab, lang)][1] += 1
+                hits[(lab, lang)][0] += int(ps[r, TOPICS.index(lab)] >= 0.5)
+        q_tp["seed_5fold_recall@0.5"] = {f"{lab}/{lang}": round(h / n, 3)
+                                         for (lab, lang), (h, n) in sorted(hits.items())}
+        quality["topics"] = q_tp
+        print("topics", json.dumps(q_tp["seed_5fold_recall@0.5"]), flush=True)
 
     # ---------------- write
     files = [

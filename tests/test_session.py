@@ -418,3 +418,21 @@ def test_a_request_seen_by_the_model_alone_is_counted_with_the_turn_as_evidence(
     assert reason.evidence[0].source == "model:e5-small"
     assert reason.evidence[0].text == "anyone there who can actually help??"
     assert "(model: 0.97)" in reason.message
+
+
+@pytest.mark.parametrize(("p", "threshold", "detected"), [
+    (0.65, 0.7, False),  # above requests.DETECTION_THRESHOLD (0.6), below the policy's threshold
+    (0.75, 0.7, True),
+    (0.95, 0.98, False),  # the policy's threshold decides, whatever it is
+    (0.99, 0.98, True),
+])
+def test_the_model_alone_detects_a_request_at_the_policy_threshold(p: float, threshold: float, detected: bool) -> None:
+    from empathy_signals import Policy
+    from empathy_signals.encoder.text_model import ModelOutput
+
+    policy = Policy.from_dict({"weights": {"model_request_threshold": threshold}})
+    session = Detector(policy).session("en")
+    seen = ModelOutput(human_request=p, valence=0.0, emotion={}, topics={})
+    a = session.add({"speaker": "customer", "text": "anyone there who can actually help??"}, model_output=seen)
+    assert a.signals.human_request.detected is detected
+    assert a.signals.human_request.count == int(detected)

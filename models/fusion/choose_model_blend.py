@@ -8,9 +8,12 @@
   neutral; ambiguous and mixed rows left out).
 * ``model_request_threshold`` (a model probability that counts as a request on its own): F1
   of the fused ``detected`` on Bitext **validation** rows of agent_request_en.csv (train OK,
-  never fitted by the heads, which used the train rows) plus the GoEmotions dev rows as
-  extra negatives (Reddit comments, none of which asks this bot for a human), so that the
-  threshold pays for false alarms on ordinary text, not only on templates.
+  never fitted by the heads, which used the train rows) plus two sets of extra negatives,
+  none of which asks this bot for a human: the GoEmotions dev rows (Reddit comments) and the
+  CLINC150 validation rows, out-of-scope included (assistant queries and chit-chat such as
+  "are you a bot?", "hello", "thanks"; train OK; the human_request head was fitted on CLINC150
+  *train* only), so that the threshold pays for false alarms on ordinary and conversational
+  text, not only on templates.
 
 Eval-only sets (UMSAB, Rasa, the French smoke set) play no part. Prints a table and the
 chosen values; the policy's defaults are set from it by hand (see data/default_policy.toml).
@@ -19,6 +22,7 @@ chosen values; the policy's defaults are set from it by hand (see data/default_p
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -37,7 +41,7 @@ NEGATIVE = set(
     "anger annoyance disappointment disapproval disgust embarrassment fear grief nervousness remorse sadness".split()
 )
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
-THRESHOLDS = (0.8, 0.9, 0.95, 0.98, 0.99, 1.01)  # 1.01: the model never detects alone
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01)  # 1.01: the model never detects alone
 
 
 def group(labels: set[str]) -> int | None:
@@ -70,20 +74,27 @@ def main() -> int:
         print(f"  b={b:<5} {macro_f1(gold, pred):.4f}")
 
     val = [r for r in _data.agent_requests(args.data, "validation") if r["source"] == "bitext-intent-detection"]
-    req_texts = [r["text"] for r in val] + texts
-    req_gold = [int(r["asks_for_human"]) for r in val] + [0] * len(texts)
+    clinc = json.loads((args.data / "topics" / "clinc150" / "data_full.json").read_text(encoding="utf-8"))
+    clinc_texts = [t for t, _ in clinc["val"] + clinc["oos_val"]]
+    req_texts = [r["text"] for r in val] + texts + clinc_texts
+    req_gold = [int(r["asks_for_human"]) for r in val] + [0] * (len(texts) + len(clinc_texts))
+    source = ["bitext"] * len(val) + ["goemotions"] * len(texts) + ["clinc150"] * len(clinc_texts)
     lex_det = [lexicon.session("en").add(Turn(speaker="customer", text=t)).signals.human_request.detected for t in req_texts]
     p = [o.human_request for i in range(0, len(val), 64) for o in model.predict([r["text"] for r in val][i : i + 64])]
     p += [o.human_request for o in outs]
-    print(f"model_request_threshold on Bitext validation + GoEmotions dev negatives ({len(req_texts)} rows, "
-          f"{sum(req_gold)} positives): P / R / F1")
+    p += [o.human_request for i in range(0, len(clinc_texts), 64) for o in model.predict(clinc_texts[i : i + 64])]
+    print(f"model_request_threshold on Bitext validation + GoEmotions dev + CLINC150 val negatives "
+          f"({len(req_texts)} rows, {sum(req_gold)} positives): P / R / F1")
     for t in THRESHOLDS:
         pred = [int(d or q >= t) for d, q in zip(lex_det, p, strict=True)]
         tp = sum(a and b for a, b in zip(pred, req_gold, strict=True))
         fp = sum(a and not b for a, b in zip(pred, req_gold, strict=True))
         fn = sum(b and not a for a, b in zip(pred, req_gold, strict=True))
         prec, rec = tp / max(1, tp + fp), tp / max(1, tp + fn)
-        print(f"  t={t:<5} {prec:.4f} {rec:.4f} {2 * prec * rec / max(1e-9, prec + rec):.4f}  (false alarms {fp})")
+        per = {s: sum(a and not b for a, b, z in zip(pred, req_gold, source, strict=True) if z == s)
+               for s in ("bitext", "goemotions", "clinc150")}
+        print(f"  t={t:<5} {prec:.4f} {rec:.4f} {2 * prec * rec / max(1e-9, prec + rec):.4f}  (false alarms {fp}: "
+              + ", ".join(f"{k} {v}" for k, v in per.items()) + ")")
     return 0
 
 
