@@ -119,6 +119,13 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="table on a terminal, JSONL otherwise (default: auto)")
     score.add_argument("--explain", action="store_true",
                        help="table view: list the top reasons of each decision")
+    score.add_argument("--engine", choices=("local", "spark"), default="local",
+                       help="local: score in this process (default); spark: on Apache Spark, Parquet "
+                            "tables in, a Parquet folder out, -o required (needs empathy-signals[spark] "
+                            "and Java 17; see docs/spark.md)")
+    score.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="--engine spark: Python workers of the local Spark session "
+                            "(default: the number of cores)")
     score.set_defaults(run=_cmd_score, handoff=False, all_conversations=False)
 
     handoff = commands.add_parser(
@@ -236,6 +243,12 @@ def _input_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "local") == "spark":
+        from .spark import run_score
+
+        return run_score(args)
+    if getattr(args, "workers", None) is not None:
+        raise UsageError("--workers applies to --engine spark only")
     if not args.inputs and not args.example:
         raise UsageError("score needs at least one INPUT (or --example fr|en|csv)")
     if args.inputs.count("-") > 1:

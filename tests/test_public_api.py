@@ -31,7 +31,7 @@ PUBLIC_NAMES = [
     "analyze",
 ]
 
-HEAVY_MODULES = ("torch", "transformers", "librosa", "pydantic")
+HEAVY_MODULES = ("torch", "transformers", "librosa", "pydantic", "pyspark", "pandas", "pyarrow", "rasa_sdk")
 
 
 def test_all_is_pinned_and_sorted():
