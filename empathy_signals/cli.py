@@ -239,6 +239,25 @@ def _input_arguments(command: argparse.ArgumentParser) -> None:
                               "(needs empathy-signals[model])")
 
 
+def check_paths(inputs: Sequence[str], outputs: Sequence[str | None] = ()) -> None:
+    """Usage errors of a command's paths, before anything is read (every command that reads
+    files calls this): ``-`` (standard input) twice, an input that is missing or not a file,
+    an output that is also an input. Raises :class:`UsageError` (exit 2)."""
+    if list(inputs).count("-") > 1:
+        raise UsageError("'-' (standard input) can be given only once")
+    for name in inputs:
+        if name != "-":
+            path = Path(name)
+            if not path.exists():
+                raise UsageError(f"input file {name!r} does not exist")
+            if not path.is_file():
+                raise UsageError(f"input {name!r} is not a file")
+    read = {Path(name).resolve() for name in inputs if name != "-"}
+    for output in outputs:
+        if output not in (None, "-") and Path(output).resolve() in read:
+            raise UsageError(f"the output {output!r} is also an input")
+
+
 # ---------------------------------------------------------------- score
 
 
@@ -251,19 +270,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise UsageError("--workers applies to --engine spark only")
     if not args.inputs and not args.example:
         raise UsageError("score needs at least one INPUT (or --example fr|en|csv)")
-    if args.inputs.count("-") > 1:
-        raise UsageError("'-' (standard input) can be given only once")
-    for name in args.inputs:
-        if name != "-":
-            path = Path(name)
-            if not path.exists():
-                raise UsageError(f"input file {name!r} does not exist")
-            if not path.is_file():
-                raise UsageError(f"input {name!r} is not a file")
-    if args.output not in (None, "-") and Path(args.output).resolve() in {
-        Path(name).resolve() for name in args.inputs if name != "-"
-    }:
-        raise UsageError(f"the output {args.output!r} is also an input")
+    check_paths(args.inputs, [args.output])
     language = None if args.lang == "auto" else args.lang
     # Fail on an unknown extension before any work is done.
     if args.format == "auto":

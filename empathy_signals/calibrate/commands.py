@@ -111,18 +111,12 @@ def _warn(message: str) -> None:
 
 
 def _check_inputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
-    from ..cli import UsageError
+    from ..cli import UsageError, check_paths
 
-    if args.inputs.count("-") > 1:
-        raise UsageError("'-' (standard input) can be given only once")
+    check_paths(args.inputs, outputs)
     for name in args.inputs:
         if name == "-":
             continue
-        path = Path(name)
-        if not path.exists():
-            raise UsageError(f"input file {name!r} does not exist")
-        if not path.is_file():
-            raise UsageError(f"input {name!r} is not a file")
         if args.format == "auto":
             try:
                 fmt = format_for(name)
@@ -130,10 +124,6 @@ def _check_inputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> No
                 raise UsageError(str(exc)) from None
             if fmt not in ("jsonl", "csv"):
                 raise UsageError(f"input {name!r}: labelled data must be JSONL or CSV; got {fmt}")
-    inputs = {Path(n).resolve() for n in args.inputs if n != "-"}
-    for out in outputs:
-        if out not in (None, "-") and Path(out).resolve() in inputs:
-            raise UsageError(f"the output {out!r} is also an input")
 
 
 def _read_all(args: argparse.Namespace) -> tuple[list[Labelled], list[ErrorRecord], list[str]]:

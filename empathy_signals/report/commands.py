@@ -94,22 +94,12 @@ def _check_paths(args: argparse.Namespace) -> None:
     """Usage errors of the paths, before anything is read: ``-`` twice, an input that is
     missing or not a file, an output that is also an input (the checks ``score`` makes) or
     whose folder does not exist."""
-    from ..cli import UsageError
+    from ..cli import UsageError, check_paths
 
-    if args.inputs.count("-") > 1:
-        raise UsageError("'-' (standard input) can be given only once")
-    for name in args.inputs:
-        if name != "-":
-            path = Path(name)
-            if not path.exists():
-                raise UsageError(f"input file {name!r} does not exist")
-            if not path.is_file():
-                raise UsageError(f"input {name!r} is not a file")
+    check_paths(args.inputs, [args.output])
     if args.output in (None, "-"):
         return
     output = Path(args.output).resolve()
-    if output in {Path(name).resolve() for name in args.inputs if name != "-"}:
-        raise UsageError(f"the output {args.output!r} is also an input")
     if not output.parent.is_dir():
         raise UsageError(f"the folder of the output {args.output!r} does not exist")
 
