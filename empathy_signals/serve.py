@@ -507,7 +507,7 @@ def make_server(
     max_connections: int = MAX_CONNECTIONS,
     socket_timeout_s: float = SOCKET_TIMEOUT_S,
     audio_root: str | Path | None = None,
-    redact_handoff: bool = True,
+    redact_handoff: bool | None = None,
     access_log: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> EmpathyServer:
@@ -538,7 +538,8 @@ def make_server(
     audio_root
         The only folder whose audio files turns may name (``None``: audio is refused).
     redact_handoff
-        Whether handoff packets mask personal data (see :mod:`empathy_signals.handoff`).
+        Whether handoff packets mask personal data (see :mod:`empathy_signals.handoff`);
+        ``None`` (the default) follows the policy's ``privacy.redact_pii``.
     access_log
         Log one line per request (route template, status, milliseconds) to the
         ``empathy_signals.serve`` logger at INFO; nothing from the conversation is logged.
@@ -593,7 +594,9 @@ def make_server(
         max_connections=max_connections,
         socket_timeout_s=float(socket_timeout_s),
         audio_root=root,
-        redact_handoff=redact_handoff,
+        redact_handoff=(
+            detector.policy.privacy.redact_pii if redact_handoff is None else redact_handoff
+        ),
         access_log=access_log,
     )
 
@@ -1323,12 +1326,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "turns with audio are refused: the paths would be server files)",
     )
     parser.add_argument(
-        "--no-redact-handoff",
-        dest="redact_handoff",
-        action="store_false",
-        help="keep personal data (numbers, e-mail addresses) in handoff packets",
-    )
-    parser.add_argument(
         "--access-log",
         action="store_true",
         help="log each request's route, status and time to stderr (no session ids, no text)",
@@ -1355,7 +1352,6 @@ def run(args: argparse.Namespace) -> int:
         max_turns_kept=args.max_turns_kept,
         max_connections=args.max_connections,
         audio_root=args.audio_root,
-        redact_handoff=args.redact_handoff,
         access_log=args.access_log,
     )
 

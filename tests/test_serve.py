@@ -514,6 +514,7 @@ def test_a_bug_is_a_json_500_without_details(
 ) -> None:
     class Broken:
         model = "none"
+        policy = detector.policy
 
         def session(self, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("secret detail: customer said something")
@@ -880,3 +881,14 @@ def test_a_lone_surrogate_in_text_is_answered_with_valid_json(client: Client) ->
         "POST", f"/v1/sessions/{sid}/turns", raw=raw, headers={"Content-Type": "application/json"}
     )
     assert status == 200 and assessment["decision"] == "offer_human"
+
+
+def test_handoff_redaction_follows_the_policy(tmp_path) -> None:
+    from empathy_signals import Detector, Policy
+    from empathy_signals.serve import make_server
+
+    policy = Policy.from_dict({"privacy": {"redact_pii": False}})
+    with make_server(detector=Detector(policy)) as server:
+        assert server.redact_handoff is False
+    with make_server() as server:
+        assert server.redact_handoff is True

@@ -120,8 +120,8 @@ class EscalationLogic:
     #: Domain responses to say instead of the built-in suggested lines (``None``: the lines).
     offer_response: str | None = None
     escalate_response: str | None = None
-    #: Mask personal data in the handoff packet.
-    redact: bool = True
+    #: Mask personal data in the handoff packet (``None``: as the policy's ``privacy.redact_pii``).
+    redact: bool | None = None
     #: Turns of the tracker scored (the last ones).
     max_turns: int = MAX_TRACKER_TURNS
 
@@ -185,7 +185,8 @@ class EscalationLogic:
             if line:
                 dispatcher.utter_message(text=line)
         if self.handoff_slot:
-            packet = build_packet(conversation, assessment, redact=self.redact)
+            redact = self.detector().policy.privacy.redact_pii if self.redact is None else self.redact
+            packet = build_packet(conversation, assessment, redact=redact)
             events.append(SlotSet(self.handoff_slot, packet.model_dump(mode="json")))
         if decision == "escalate":
             if self.handoff_action:
