@@ -89,6 +89,136 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+class _FastEncoder:
+    """The BERT encoder's forward pass as plain torch calls on the model's own weights.
+
+    Same arithmetic as ``transformers.BertModel`` in eval mode (embeddings, LayerNorm, SDPA
+    attention, erf GELU), without the per-module Python overhead, with Q/K/V as one matrix
+    product (the module's Q/K/V parameters become views of it), the GELU fused into its
+    matrix product, and every Linear through oneDNN (``torch.ops.mkldnn._linear_pointwise``)
+    rather than torch's default fp32 GEMM (MKL), which was about 2x slower for these short
+    inputs (10-60 rows) on one thread on the AMD EPYC (AVX-512) benchmark machine. Outputs match the module's to float noise
+    (checked at build time; any failure or mismatch falls back to the module).
+    """
+
+    def __init__(self, model: Any, linear: Any, linear_gelu: Any) -> None:
+        import torch
+
+        cfg = model.config
+        emb = model.embeddings
+        self._linear = linear
+        self._linear_gelu = linear_gelu
+        self._heads = cfg.num_attention_heads
+        self._head_dim = cfg.hidden_size // cfg.num_attention_heads
+        self._hidden = cfg.hidden_size
+        self._word = emb.word_embeddings.weight.detach()
+        self._pos = emb.position_embeddings.weight.detach()
+        self._type0 = emb.token_type_embeddings.weight.detach()[0]
+        self._ln = (emb.LayerNorm.weight.detach(), emb.LayerNorm.bias.detach(), emb.LayerNorm.eps)
+        self._layers = []
+        for layer in model.encoder.layer:
+            att = layer.attention
+            sa = att.self
+            with torch.no_grad():  # plain tensors, usable outside inference_mode too
+                qkv_w = torch.cat([sa.query.weight, sa.key.weight, sa.value.weight]).contiguous()
+                qkv_b = torch.cat([sa.query.bias, sa.key.bias, sa.value.bias]).contiguous()
+            # the module's Q/K/V parameters become views of the fused copy: same values, no
+            # second copy of the weights in memory
+            for i, lin in enumerate((sa.query, sa.key, sa.value)):
+                rows = slice(i * self._hidden, (i + 1) * self._hidden)
+                lin.weight.data = qkv_w[rows]
+                lin.bias.data = qkv_b[rows]
+            out, inter, ffo = att.output, layer.intermediate, layer.output
+            self._layers.append((
+                qkv_w, qkv_b,
+                out.dense.weight.detach(), out.dense.bias.detach(),
+                out.LayerNorm.weight.detach(), out.LayerNorm.bias.detach(), out.LayerNorm.eps,
+                inter.dense.weight.detach(), inter.dense.bias.detach(),
+                ffo.dense.weight.detach(), ffo.dense.bias.detach(),
+                ffo.LayerNorm.weight.detach(), ffo.LayerNorm.bias.detach(), ffo.LayerNorm.eps,
+            ))
+
+    @classmethod
+    def build(cls, model: Any) -> _FastEncoder | None:
+        """The fast path for a stock fp32 eval ``BertModel``, or None when it does not apply."""
+        try:
+            import torch
+            from torch.nn import functional as F
+
+            cfg = model.config
+            if (type(model).__name__ != "BertModel" or model.training
+                    or cfg.hidden_act != "gelu" or cfg.is_decoder
+                    or getattr(cfg, "position_embedding_type", "absolute") != "absolute"
+                    or cfg.hidden_size % cfg.num_attention_heads):
+                return None
+            for layer in model.encoder.layer:
+                for lin in (layer.attention.self.query, layer.attention.self.key,
+                            layer.attention.self.value, layer.attention.output.dense,
+                            layer.intermediate.dense, layer.output.dense):
+                    if type(lin) is not torch.nn.Linear or lin.weight.dtype != torch.float32:
+                        return None  # e.g. int8 dynamic quantisation
+
+            def torch_linear_gelu(x: Any, w: Any, b: Any) -> Any:
+                return F.gelu(F.linear(x, w, b))
+
+            candidates = [(F.linear, torch_linear_gelu)]
+            mkldnn_lp = getattr(getattr(torch.ops, "mkldnn", None), "_linear_pointwise", None)
+            if mkldnn_lp is not None and torch.backends.mkldnn.is_available():
+                def onednn_linear(x: Any, w: Any, b: Any) -> Any:
+                    return mkldnn_lp(x, w, b, "none", [], "")
+
+                def onednn_linear_gelu(x: Any, w: Any, b: Any) -> Any:  # erf GELU, fused
+                    return mkldnn_lp(x, w, b, "gelu", [], "none")
+                candidates.insert(0, (onednn_linear, onednn_linear_gelu))
+            g = torch.Generator().manual_seed(0)
+            n_tok = min(24, cfg.max_position_embeddings)
+            probe = torch.randint(0, cfg.vocab_size, (2, n_tok), generator=g)
+            mask = torch.ones_like(probe)
+            mask[1, n_tok // 2 :] = 0
+            with torch.inference_mode():
+                ref = model(input_ids=probe, attention_mask=mask).last_hidden_state
+            for linear, linear_gelu in candidates:
+                try:
+                    fast = cls(model, linear, linear_gelu)
+                    with torch.inference_mode():
+                        got = fast(probe, mask)
+                        one = fast(probe[:1], mask[:1])
+                except Exception:  # noqa: BLE001, S112 - op missing or unsupported here
+                    continue
+                with torch.inference_mode():
+                    keep = mask.bool()
+                    if (got.shape == ref.shape
+                            and float((got - ref)[keep].abs().max()) <= 1e-4
+                            and float((one - ref[:1]).abs().max()) <= 1e-4):
+                        return fast
+        except Exception:  # noqa: BLE001 - never worse than the module itself
+            return None
+        return None
+
+    def __call__(self, input_ids: Any, attention_mask: Any) -> Any:
+        from torch.nn import functional as F
+
+        lin, lin_gelu = self._linear, self._linear_gelu
+        n, length = input_ids.shape
+        h, d, hid = self._heads, self._head_dim, self._hidden
+        x = F.embedding(input_ids, self._word) + self._type0
+        x = x + self._pos[:length]
+        x = F.layer_norm(x, (hid,), self._ln[0], self._ln[1], self._ln[2]).reshape(n * length, hid)
+        attn_mask = None
+        if not bool(attention_mask.all()):
+            attn_mask = attention_mask.bool()[:, None, None, :]
+        for (qkv_w, qkv_b, o_w, o_b, ln1_w, ln1_b, eps1,
+             i_w, i_b, f_w, f_b, ln2_w, ln2_b, eps2) in self._layers:
+            qkv = lin(x, qkv_w, qkv_b).view(n, length, 3, h, d).permute(2, 0, 3, 1, 4)
+            ctx = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask,
+                                                 scale=d ** -0.5)
+            ctx = ctx.transpose(1, 2).reshape(n * length, hid)
+            x = F.layer_norm(lin(ctx, o_w, o_b) + x, (hid,), ln1_w, ln1_b, eps1)
+            y = lin_gelu(x, i_w, i_b)
+            x = F.layer_norm(lin(y, f_w, f_b) + x, (hid,), ln2_w, ln2_b, eps2)
+        return x.view(n, length, hid)
+
+
 class TextModel:
     """e5-small sentence encoder with its heads, run by transformers + torch on CPU.
 
@@ -110,6 +240,7 @@ class TextModel:
         self._eos = tokenizer.convert_tokens_to_ids("</s>")
         self._pad = tokenizer.convert_tokens_to_ids("<pad>")
         self._prefix_len = len(self._tok.encode(QUERY_PREFIX.strip(), add_special_tokens=False).ids)
+        self._fast = _FastEncoder.build(model)  # None: run the transformers module instead
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -222,7 +353,10 @@ class TextModel:
                 for r, i in enumerate(chunk):  # right padding: BERT positions start at 0
                     inp[r, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
                     mask[r, : len(ids[i])] = 1
-                hidden = self._model(input_ids=inp, attention_mask=mask).last_hidden_state
+                if self._fast is not None:
+                    hidden = self._fast(inp, mask)
+                else:
+                    hidden = self._model(input_ids=inp, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(dim=1) / m.sum(dim=1)
                 pooled = torch.nn.functional.normalize(pooled, p=2.0, dim=1)
