@@ -159,11 +159,16 @@ def build_packet(
     assessment: ConversationAssessment,
     *,
     redact: bool = True,
+    first_turn: int = 0,
 ) -> HandoffPacket:
     """The handoff packet of ``conversation`` as ``assessment`` scored it.
 
     ``assessment`` must come from this very conversation (same id, one assessment per turn).
     With ``redact`` (the default) personal data is replaced everywhere in the packet.
+    ``first_turn`` is the index of ``conversation.turns[0]`` when only the last turns of a
+    longer conversation are given (a long session keeps a bounded tail): indices in the packet
+    still count from the conversation's start, and evidence quoting an earlier turn, which the
+    packet cannot show, is left out.
     """
     if not isinstance(conversation, Conversation):
         from .detector import validation_error
@@ -172,6 +177,12 @@ def build_packet(
             conversation = Conversation.model_validate(conversation)
         except ValidationError as exc:
             raise validation_error(exc, prefix="conversation.") from None
+    if first_turn < 0 or (assessment.turns and assessment.turns[0].index != first_turn):
+        raise InputError(
+            f"first_turn must be the index of the first assessed turn; got {first_turn!r}",
+            field="first_turn",
+            value=first_turn,
+        )
     if assessment.id != conversation.id or len(assessment.turns) != len(conversation.turns):
         raise InputError(
             f"assessment does not belong to the conversation: ids {assessment.id!r} / "
@@ -183,9 +194,10 @@ def build_packet(
     found: Counter[str] = Counter()
     clean = _Cleaner(redact, found)
 
-    decisive = _decisive_turn(assessment)
+    decisive = _decisive_turn(assessment, first_turn)
     reasons = tuple(
-        _clean_reason(r, clean) for r in (decisive.reasons if decisive else ())[:PACKET_REASONS]
+        _clean_reason(r, clean, first_turn)
+        for r in (decisive.reasons if decisive else ())[:PACKET_REASONS]
     )
     customer = [a for a in assessment.turns if a.speaker == "customer" and a.signals is not None]
     topics = tuple(
@@ -194,7 +206,7 @@ def build_packet(
     kept = conversation.turns[-TRANSCRIPT_TURNS:]
     first_kept = len(conversation.turns) - len(kept)
     transcript = tuple(
-        TranscriptLine(index=first_kept + i, speaker=t.speaker,
+        TranscriptLine(index=first_turn + first_kept + i, speaker=t.speaker,
                        text=clean(_cut(t.text, TRANSCRIPT_TURN_CHARS), count=True))
         for i, t in enumerate(kept)
     )
@@ -203,13 +215,14 @@ def build_packet(
         dict.fromkeys(clean(_cut(conversation.turns[i].text.strip(), BOT_ATTEMPT_CHARS))
                       for i in bot_turns)
     )[-BOT_ATTEMPTS:]
+    bot_indices = {first_turn + i for i in bot_turns}
     failed = {
         e.turn
         for a in customer
         for r in a.reasons
         if r.signal == "friction"
         for e in r.evidence
-        if e.turn in set(bot_turns)
+        if e.turn in bot_indices
     }
     return HandoffPacket(
         conversation_id=conversation.id,
@@ -220,13 +233,13 @@ def build_packet(
         decision_rule=decisive.decision_rule if decisive and assessment.decision != "continue" else None,
         reasons=reasons,
         emotional_context=_emotional_context(customer, language),
-        issue_summary=clean(_summary(conversation, assessment)),
+        issue_summary=clean(_summary(conversation, assessment, first_turn)),
         bot_attempts=tuple(attempts),
         bot_failures=len(failed),
         topics=topics,  # type: ignore[arg-type]
         human_requests=max((a.signals.human_request.count for a in customer), default=0),  # type: ignore[union-attr]
         transcript=transcript,
-        transcript_turns_omitted=first_kept,
+        transcript_turns_omitted=first_turn + first_kept,
         suggested_line=suggested_line(language, assessment.decision, topics),
         redacted=redact,
         pii_redacted=dict(sorted(found.items())),
@@ -250,24 +263,24 @@ class _Cleaner:
         return redact(text)
 
 
-def _clean_reason(reason: Reason, clean: _Cleaner) -> Reason:
-    if not clean.on:
+def _clean_reason(reason: Reason, clean: _Cleaner, first_turn: int) -> Reason:
+    """The reason with its evidence of turns before ``first_turn`` left out, and redacted."""
+    evidence = tuple(e for e in reason.evidence if e.turn >= first_turn)
+    if not clean.on and len(evidence) == len(reason.evidence):
         return reason
-    return reason.model_copy(
-        update={
-            "message": clean(reason.message),
-            "evidence": tuple(e.model_copy(update={"text": clean(e.text)}) for e in reason.evidence),
-        }
-    )
+    if clean.on:
+        evidence = tuple(e.model_copy(update={"text": clean(e.text)}) for e in evidence)
+    return reason.model_copy(update={"message": clean(reason.message), "evidence": evidence})
 
 
-def _decisive_turn(assessment: ConversationAssessment) -> Assessment | None:
-    """The customer turn that reached the decision, else the highest-scoring customer turn."""
+def _decisive_turn(assessment: ConversationAssessment, first_turn: int) -> Assessment | None:
+    """The customer turn that reached the decision, else (also when that turn is before
+    ``first_turn``) the highest-scoring customer turn."""
     customer = [a for a in assessment.turns if a.speaker == "customer"]
     if not customer:
         return None
-    if assessment.decision_turn is not None:
-        return assessment.turns[assessment.decision_turn]
+    if assessment.decision_turn is not None and assessment.decision_turn >= first_turn:
+        return assessment.turns[assessment.decision_turn - first_turn]
     return max(customer, key=lambda a: (a.escalation_score, -a.index))
 
 
@@ -278,7 +291,7 @@ def _cut(text: str, limit: int) -> str:
 # ---------------------------------------------------------------- the issue, extractively
 
 
-def _summary(conversation: Conversation, assessment: ConversationAssessment) -> str:
+def _summary(conversation: Conversation, assessment: ConversationAssessment, first_turn: int) -> str:
     """The customer's sentences that say the most about the issue, in their order.
 
     A sentence scores by its words (three letters or more, each counted once, capped at 12),
@@ -297,7 +310,7 @@ def _summary(conversation: Conversation, assessment: ConversationAssessment) -> 
     for index, turn in enumerate(conversation.turns):
         if turn.speaker != "customer":
             continue
-        spans = evidence.get(index, [])
+        spans = evidence.get(first_turn + index, [])
         for match in _SENTENCE.finditer(turn.text):
             sentence = match.group().strip()
             words = set(_WORD.findall(fold(sentence)))

@@ -1017,71 +1017,23 @@ def _validate(model: type[BaseModel], data: Any) -> Any:
         raise validation_error(exc) from None
 
 
-def _conversation_of(entry: _Entry) -> tuple[Conversation, ConversationAssessment, int]:
-    """The session's kept turns as a conversation, their assessments as its assessment, and
-    how many earlier turns were dropped (indices and evidence are shifted to count from the
-    first kept turn, as :func:`~empathy_signals.handoff.build_packet` expects)."""
-    language = entry.session.language
-    offset = entry.turns_seen - len(entry.turns)
-    assessments = tuple(_shift_assessment(a, -offset) for a in entry.assessments)
-    peak_turn = entry.peak_turn
-    conversation = Conversation(id=entry.id, language=language, turns=tuple(entry.turns))
-    assessment = ConversationAssessment(
-        id=entry.id,
-        language=language,
-        escalation_score=entry.peak_score,
-        decision=entry.peak_decision,
-        decision_turn=peak_turn - offset if peak_turn is not None and peak_turn >= offset else None,
-        turns=assessments,
-    )
-    return conversation, assessment, offset
-
-
-def _shift_evidence(reasons: Any, by: int) -> tuple[Any, ...]:
-    """Reasons with their evidence's turn indices moved by ``by`` (evidence moved below 0 is
-    dropped: it quotes a turn no longer kept)."""
-    return tuple(
-        r.model_copy(
-            update={
-                "evidence": tuple(
-                    e.model_copy(update={"turn": e.turn + by})
-                    for e in r.evidence
-                    if e.turn + by >= 0
-                )
-            }
-        )
-        for r in reasons
-    )
-
-
-def _shift_assessment(assessment: Assessment, by: int) -> Assessment:
-    if not by:
-        return assessment
-    return assessment.model_copy(
-        update={"index": assessment.index + by, "reasons": _shift_evidence(assessment.reasons, by)}
-    )
-
-
 def _build_packet(entry: _Entry, *, redact: bool) -> Any:
-    """The handoff packet of a session, with turn indices counted from the session's start."""
+    """The handoff packet of a session: its kept turns, indices counted from the session's start."""
     from .handoff import build_packet
 
     with entry.lock:
-        conversation, assessment, offset = _conversation_of(entry)
-        peak_turn = entry.peak_turn if entry.peak_decision != "continue" else None
-    packet = build_packet(conversation, assessment, redact=redact)
-    if not offset:
-        return packet
-    return packet.model_copy(
-        update={
-            "decision_turn": peak_turn,
-            "reasons": _shift_evidence(packet.reasons, offset),
-            "transcript": tuple(
-                line.model_copy(update={"index": line.index + offset}) for line in packet.transcript
-            ),
-            "transcript_turns_omitted": packet.transcript_turns_omitted + offset,
-        }
-    )
+        language = entry.session.language
+        conversation = Conversation(id=entry.id, language=language, turns=tuple(entry.turns))
+        assessment = ConversationAssessment(
+            id=entry.id,
+            language=language,
+            escalation_score=entry.peak_score,
+            decision=entry.peak_decision,
+            decision_turn=entry.peak_turn,
+            turns=tuple(entry.assessments),
+        )
+        first_turn = entry.turns_seen - len(entry.turns)
+    return build_packet(conversation, assessment, redact=redact, first_turn=first_turn)
 
 
 def _one_line(exc: BaseException) -> str:
