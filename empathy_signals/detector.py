@@ -186,18 +186,7 @@ class Detector:
         """Score every turn of a whole conversation (``base_dir``: see :meth:`session`)."""
         conversation = _as(Conversation, conversation, what="conversation")
         session = self.session(conversation.language, base_dir=base_dir)
-        outputs: dict[int, Any] = {}
-        if self.text_model is not None:  # one batched forward pass for the customer turns
-            customer = [
-                i
-                for i, t in enumerate(conversation.turns)
-                if t.speaker == "customer" and t.text.strip()
-            ]
-            limit = self.policy.limits.max_text_chars
-            predicted = self.text_model.predict(
-                [_within_limit(conversation.turns[i].text, limit)[0] for i in customer]
-            )
-            outputs = dict(zip(customer, predicted, strict=True))
+        outputs = self.model_outputs(conversation)
         turns = tuple(
             session.add(turn, model_output=outputs.get(i))
             for i, turn in enumerate(conversation.turns)
@@ -215,6 +204,22 @@ class Detector:
             decision_turn=decided_at if decision != "continue" else None,
             turns=turns,
         )
+
+
+    def model_outputs(self, conversation: Conversation) -> dict[int, Any]:
+        """The text model's output for each customer turn with text (by turn index), in one
+        batched forward pass; empty without a model. :meth:`assess` passes them to
+        :meth:`Session.add` (``model_output=``), and so can anyone replaying a conversation."""
+        if self.text_model is None:
+            return {}
+        customer = [
+            i for i, t in enumerate(conversation.turns) if t.speaker == "customer" and t.text.strip()
+        ]
+        limit = self.policy.limits.max_text_chars
+        predicted = self.text_model.predict(
+            [_within_limit(conversation.turns[i].text, limit)[0] for i in customer]
+        )
+        return dict(zip(customer, predicted, strict=True))
 
 
 class Session:

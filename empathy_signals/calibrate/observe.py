@@ -47,12 +47,7 @@ def _observe(detector: Any, items: Sequence[Labelled]) -> list[_Observed]:
     for item in items:
         conversation = item.conversation
         session = detector.session(conversation.language)
-        outputs: dict[int, Any] = {}
-        if detector.text_model is not None:  # one batched pass, as Detector.assess does
-            customer = [i for i, t in enumerate(conversation.turns)
-                        if t.speaker == "customer" and t.text.strip()]
-            predicted = detector.text_model.predict([conversation.turns[i].text for i in customer])
-            outputs = dict(zip(customer, predicted, strict=True))
+        outputs = detector.model_outputs(conversation)  # one batched pass, as assess does
         rows, index, overrides, scores, values = [], [], [], [], []
         peak, decision, lead = 0.0, 0, False
         for i, turn in enumerate(conversation.turns):
