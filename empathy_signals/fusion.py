@@ -111,14 +111,20 @@ def _plan(policy: Policy) -> _Plan:
     return plan
 
 
+def _request_input(values: TurnValues, repeat_gain: float) -> float:
+    """What ``weights.human_request`` multiplies: this turn's request score (or the pending
+    fraction while earlier requests stand), times the repeat gain of the requests so far."""
+    count = values.request_count
+    level = max(values.request_score, PENDING_REQUEST_FRACTION if count > 0 else 0.0)
+    return level * (1.0 + repeat_gain * max(0, count - 1))
+
+
 def combine(values: TurnValues, policy: Policy) -> Contributions:
     """Weighted contributions of every enabled signal (those under MIN_CONTRIBUTION left out)."""
     plan = _plan(policy)
     parts: dict[str, float] = {}
     if plan.request is not None:
-        count = values.request_count
-        level = max(values.request_score, PENDING_REQUEST_FRACTION if count > 0 else 0.0)
-        parts["human_request"] = plan.request * level * (1.0 + plan.repeat_gain * max(0, count - 1))
+        parts["human_request"] = plan.request * _request_input(values, plan.repeat_gain)
     if plan.negative_valence is not None and values.valence < 0.0:
         parts["sentiment"] = plan.negative_valence * -values.valence
     if plan.emotions is not None and values.emotions:
@@ -147,9 +153,7 @@ def features(values: TurnValues, policy: Policy) -> dict[str, float]:
     plan = _plan(policy)
     x: dict[str, float] = {}
     if plan.request is not None:
-        count = values.request_count
-        level = max(values.request_score, PENDING_REQUEST_FRACTION if count > 0 else 0.0)
-        x["human_request"] = level * (1.0 + plan.repeat_gain * max(0, count - 1))
+        x["human_request"] = _request_input(values, plan.repeat_gain)
     if plan.negative_valence is not None:
         x["negative_valence"] = max(0.0, -values.valence)
     if plan.emotions is not None:
