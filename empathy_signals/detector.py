@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -730,6 +731,18 @@ def _fuse_model(
     return fused
 
 
+#: Evidence quotes up to this long are redacted once and remembered: a session quotes its
+#: earlier requests, topics and bot failures again at every turn.
+CACHED_QUOTE_CHARS = 200
+
+
+@lru_cache(maxsize=4096)
+def _redacted_quote(text: str) -> str:
+    from .redact import redact
+
+    return redact(text)
+
+
 def _redact_quotes(message: str, quotes: list[dict[str, Any]]) -> str:
     """Personal data out of the evidence quotes, and out of the message that repeats them.
 
@@ -739,7 +752,7 @@ def _redact_quotes(message: str, quotes: list[dict[str, Any]]) -> str:
 
     for quote in quotes:
         text = quote["text"]
-        clean = redact(text)
+        clean = _redacted_quote(text) if len(text) <= CACHED_QUOTE_CHARS else redact(text)
         if clean != text:
             quote["text"] = clean
             message = message.replace(text, clean)
