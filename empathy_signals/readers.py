@@ -52,6 +52,7 @@ __all__ = [
     "format_for",
     "normalize_speaker",
     "read_bytes",
+    "read_conversation",
     "read_input",
 ]
 
@@ -216,6 +217,23 @@ def read_bytes(
     base = Path(base_dir).absolute() if base_dir is not None else Path.cwd()
     yield from _read_stream(io.BytesIO(data), fmt=format, source=source, base_dir=base,
                             language=language, default_id=default_id)
+
+
+def read_conversation(
+    obj: Any,
+    *,
+    source: str,
+    line: int | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    language: Literal["fr", "en"] | None = None,
+) -> Record:
+    """One decoded record (a JSON value) validated as every reader validates it: a
+    :class:`Conversation`, or an :class:`ErrorRecord` naming ``source``, ``line`` and the field.
+    Relative audio paths resolve against ``base_dir`` (default: the current directory), and
+    must stay inside it."""
+    base = Path(base_dir).absolute() if base_dir is not None else Path.cwd()
+    ctx = _Context(source=source, base_dir=base, language=language, audio_root=base.resolve())
+    return ctx.conversation(obj, line=line)
 
 
 # ---------------------------------------------------------------- dispatch

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from ..readers import ErrorDetail, ErrorRecord, format_for, read_bytes, read_input
+from ..readers import ErrorDetail, ErrorRecord, format_for, read_bytes, read_conversation, read_input
 from ..schema import Conversation
 
 #: Accepted spellings of an outcome label (besides the numbers 0 and 1 and the booleans).
@@ -243,7 +243,12 @@ def _read_labelled_jsonl(
         try:
             obj = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
-            obj = None
+            # not JSON: the readers describe the line
+            records = list(read_bytes(raw, format="jsonl", source=source, base_dir=base_dir,
+                                      language=language))  # type: ignore[arg-type]
+            record = records[0] if records else _error(source, lineno, None, "empty record", None)
+            yield record.model_copy(update={"error": record.error.model_copy(update={"line": lineno})})
+            continue
         label: int | None = None
         turn_labels: dict[int, int] = {}
         if isinstance(obj, dict):
@@ -252,13 +257,11 @@ def _read_labelled_jsonl(
             except _BadRecord as bad:
                 yield _error(source, lineno, bad.field, bad.message, obj.get("id"))
                 continue
-            raw = json.dumps(obj).encode("utf-8")
-        # The readers validate the conversation (and describe a line that is not one).
-        records = list(read_bytes(raw, format="jsonl", source=source, base_dir=base_dir,
-                                  language=language))  # type: ignore[arg-type]
-        record = records[0] if records else _error(source, lineno, None, "empty record", None)
+        # The readers validate the conversation.
+        record = read_conversation(obj, source=source, line=lineno, base_dir=base_dir,
+                                   language=language)  # type: ignore[arg-type]
         if isinstance(record, ErrorRecord):
-            yield record.model_copy(update={"error": record.error.model_copy(update={"line": lineno})})
+            yield record
             continue
         try:
             yield _labelled_of(record, label, turn_labels)
