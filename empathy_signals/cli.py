@@ -411,6 +411,15 @@ class _Writer:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def json_line(value: Any, *, ascii: bool = False) -> str:
+    """``value`` as one compact JSON line, as ``score`` writes its records: UTF-8 text unless
+    ``ascii``, and a lone surrogate from the input kept escaped (it cannot be encoded)."""
+    line = json.dumps(value, ensure_ascii=ascii, separators=(",", ":"))
+    if not ascii and _SURROGATE.search(line):
+        line = json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return line
+
+
 class _JsonlWriter(_Writer):
     """One JSON object per line: ``ConversationAssessment`` or ``{"id", "error"}``."""
 
@@ -423,11 +432,7 @@ class _JsonlWriter(_Writer):
 
     def write(self, result: ConversationAssessment | ErrorRecord) -> None:
         super().write(result)
-        record = result.model_dump(mode="json", exclude_none=False)
-        line = json.dumps(record, ensure_ascii=self.ascii, separators=(",", ":"))
-        if not self.ascii and _SURROGATE.search(line):  # a lone "\ud800" in the input: keep it escaped
-            line = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-        self.out.write(line + "\n")
+        self.out.write(json_line(result.model_dump(mode="json", exclude_none=False), ascii=self.ascii) + "\n")
         if self.flush:
             self.out.flush()
 

@@ -40,7 +40,6 @@ with ``spark.python.worker.reuse``, Spark's default, it serves every task the wo
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -732,25 +731,15 @@ def _index(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _record_line(result: ConversationAssessment | ErrorRecord) -> str:
-    """The line ``empathy-signals score -o OUT.jsonl`` writes for ``result`` (without ``\\n``)."""
-    from .cli import _JsonlWriter
-
-    buffer = io.StringIO()  # no encoding: the writer then writes UTF-8 text, as to a file
-    _JsonlWriter(buffer, flush=False).write(result)
-    return buffer.getvalue()[:-1]
-
-
 def _output_row(result: ConversationAssessment | ErrorRecord) -> tuple[Any, ...]:
-    from .cli import _SURROGATE
+    """The output columns of ``result``; ``record`` is the line ``empathy-signals score`` writes."""
+    from .cli import json_line
 
-    line = _record_line(result)
-    record = json.loads(line)
+    record = result.model_dump(mode="json", exclude_none=False)
+    line = json_line(record)
     if "error" in record:
         error = record["error"]
         return (record["id"], None, None, None, None, None, line, error["message"], error["field"])
-    turns = json.dumps(record["turns"], ensure_ascii=False, separators=(",", ":"))
-    if _SURROGATE.search(turns):  # as the CLI's writer: a lone surrogate stays escaped
-        turns = json.dumps(record["turns"], ensure_ascii=True, separators=(",", ":"))
+    turns = json_line(record["turns"])
     return (record["id"], record["language"], record["escalation_score"], record["decision"],
             record["decision_turn"], turns, line, None, None)
