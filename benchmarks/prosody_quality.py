@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from empathy_signals.audio import ProsodyTracker, load_audio
 from empathy_signals.audio.features import extract_features
+from empathy_signals.calibrate import roc_auc
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech" / "ravdess-16k"
 HIGH = {"angry", "fearful", "happy", "surprised"}
@@ -61,15 +62,9 @@ LOW = {"neutral", "calm", "sad"}
 
 
 def auc(labels: list[int], scores: list[float]) -> float:
-    """Area under the ROC curve (Mann-Whitney U with ties counted half)."""
-    y = np.asarray(labels)
-    s = np.asarray(scores, dtype=np.float64)
-    pos, neg = s[y == 1], s[y == 0]
-    if pos.size == 0 or neg.size == 0:
-        return float("nan")
-    greater = (pos[:, None] > neg[None, :]).sum()
-    ties = (pos[:, None] == neg[None, :]).sum()
-    return float((greater + 0.5 * ties) / (pos.size * neg.size))
+    """ROC AUC, ties counted one half (``empathy_signals.calibrate.roc_auc``); NaN for one class."""
+    value = roc_auc(labels, scores)
+    return float("nan") if value is None else value
 
 
 def task_aucs(rows: list[dict], scores: list[float]) -> dict[str, float]:

@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT / "models" / "lexicons"))
 from derive_weights import xed_split  # noqa: E402  (the train / held-out split of XED FR)
 
 from empathy_signals import Detector, Policy, Turn
+from empathy_signals.calibrate import score_metrics
 
 FAMILIES = ("human_request", "topics", "sentiment", "emotion", "friction")
 ECE_BINS = 10
@@ -89,22 +90,13 @@ def prf(gold: list[int], pred: list[int]) -> dict[str, Any]:
 
 
 def calibration(labels: list[int], scores: list[float], bins: int = ECE_BINS) -> dict[str, Any]:
-    """ECE (equal-width bins, weighted by count), Brier score and the reliability table."""
-    y = np.asarray(labels, dtype=np.float64)
-    s = np.asarray(scores, dtype=np.float64)
-    idx = np.minimum((s * bins).astype(int), bins - 1)
-    table, ece = [], 0.0
-    for b in range(bins):
-        mask = idx == b
-        if not mask.any():
-            continue
-        conf, rate, n = float(s[mask].mean()), float(y[mask].mean()), int(mask.sum())
-        ece += n / len(s) * abs(conf - rate)
-        table.append({"bin": [b / bins, (b + 1) / bins], "mean_score": round(conf, 4),
-                      "observed_rate": round(rate, 4), "n": n})
-    return {"ece": round(ece, 4), "brier": round(float(((s - y) ** 2).mean()), 4),
-            "mean_score": round(float(s.mean()), 4), "base_rate": round(float(y.mean()), 4),
-            "bins": ECE_BINS, "reliability": table}
+    """ECE (equal-width bins, weighted by count), Brier score and the reliability table
+    (``empathy_signals.calibrate.score_metrics``)."""
+    m = score_metrics(labels, scores, bins=bins)
+    table = [{"bin": [b.lower, b.upper], "mean_score": round(b.mean_score, 4),
+              "observed_rate": round(b.observed_rate, 4), "n": b.n} for b in m.reliability]
+    return {"ece": round(m.ece, 4), "brier": round(m.brier, 4), "mean_score": round(m.mean_score, 4),
+            "base_rate": round(m.base_rate, 4), "bins": ECE_BINS, "reliability": table}
 
 
 # ---------------------------------------------------------------- scoring

@@ -79,6 +79,7 @@ __all__ = [
     "fit_weights",
     "read_labelled",
     "reliability_svg",
+    "roc_auc",
     "run_evaluate",
     "run_fit",
     "score_metrics",
@@ -103,6 +104,7 @@ _LAZY = {
     "ScoreMetrics": "metrics",
     "evaluate": "metrics",
     "score_metrics": "metrics",
+    "roc_auc": "metrics",
     "reliability_svg": "diagram",
 }
 
@@ -116,6 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ReliabilityBin,
         ScoreMetrics,
         evaluate,
+        roc_auc,
         score_metrics,
     )
     from .solver import fit_weights

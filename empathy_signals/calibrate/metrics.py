@@ -83,8 +83,15 @@ def _loss_of(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 
 
-def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
-    """ROC AUC as the Mann-Whitney statistic, ties counted one half (mid-ranks)."""
+def roc_auc(labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float | None:
+    """ROC AUC as the Mann-Whitney statistic, ties counted one half (mid-ranks); any real
+    scores (not only probabilities). ``None`` when one class is missing.
+
+    >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.4, 0.8])
+    0.875
+    """
+    y = np.asarray(labels, dtype=np.float64).ravel()
+    s = np.asarray(scores, dtype=np.float64).ravel()
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     if not pos or not neg:
         return None
@@ -147,7 +154,7 @@ def score_metrics(
         table.append(ReliabilityBin(lower=b / bins, upper=(b + 1) / bins, n=n,
                                     mean_score=round(conf, 6), observed_rate=round(rate, 6)))
     losses = _loss_of(s, y)
-    auc, ap = _auc(y, s), _average_precision(y, s)
+    auc, ap = roc_auc(y, s), _average_precision(y, s)
     return ScoreMetrics(
         n=len(y), positives=int(y.sum()), base_rate=round(float(y.mean()), 6),
         mean_score=round(float(s.mean()), 6),

@@ -52,6 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from empathy_signals.calibrate import roc_auc
 from empathy_signals.signals import sentiment
 from empathy_signals.signals.base import TurnInput
 from empathy_signals.signals.resources import LanguagePack
@@ -192,23 +193,9 @@ def log_odds(words, column, rows, *, min_count: int, shrinkage: float) -> dict[s
 
 
 def auc(labels: list[int], scores: list[float]) -> float:
-    """ROC AUC by the rank-sum formula (ties get average ranks)."""
-    order = sorted(range(len(scores)), key=scores.__getitem__)
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    pos = sum(labels)
-    neg = len(labels) - pos
-    if not pos or not neg:
-        return float("nan")
-    rank_sum = sum(r for r, y in zip(ranks, labels) if y)
-    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+    """ROC AUC, ties counted one half (``empathy_signals.calibrate.roc_auc``); NaN for one class."""
+    value = roc_auc(labels, scores)
+    return float("nan") if value is None else value
 
 
 class Evaluator:
