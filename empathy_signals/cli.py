@@ -319,15 +319,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
                 progress.update(writer.total, writer.failed, source)
             if count == 0:
                 progress.clear()
-                _warn(f"{source}: no conversations in this input (empty file?)")
+                warn(f"{source}: no conversations in this input (empty file?)")
         writer.finish()
     progress.close()
     total = writer.total + (packets.skipped if packets else 0)
     if packets is not None and packets.skipped:
-        _warn(f"{total - packets.skipped - writer.failed} of {total} conversations need a human "
+        warn(f"{total - packets.skipped - writer.failed} of {total} conversations need a human "
               f"(packets written); {packets.skipped} do not (--all writes them too)")
     if writer.failed:
-        _warn(f"{writer.failed} of {total} records failed; each is written as an error record")
+        warn(f"{writer.failed} of {total} records failed; each is written as an error record")
         return EXIT_FAILED_RECORDS
     return EXIT_OK
 
@@ -687,7 +687,8 @@ def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
-def _warn(message: str) -> None:
+def warn(message: str) -> None:
+    """A one-line warning on stderr, as every command writes them."""
     print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 

@@ -378,9 +378,9 @@ def run_score(args: argparse.Namespace) -> int:
     bar.state = (total, failed, output)
     bar.close()
     if total == 0:
-        cli._warn("no conversations in the input (empty tables?)")
+        cli.warn("no conversations in the input (empty tables?)")
     if failed:
-        cli._warn(f"{failed} of {total} records failed; each is written as an error record")
+        cli.warn(f"{failed} of {total} records failed; each is written as an error record")
         return cli.EXIT_FAILED_RECORDS
     return cli.EXIT_OK
 

@@ -28,8 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .fitting import FitReport
     from .metrics import Metrics
 
-_PROG = "empathy-signals"
-
 
 def _rate(text: str) -> float:
     try:
@@ -106,9 +104,6 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the reliability diagram of the conversation scores (SVG)")
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"{_PROG}: warning: {message}\n")
-
 
 def _check_inputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
     from ..cli import UsageError, check_paths
@@ -128,6 +123,8 @@ def _check_inputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> No
 
 def _read_all(args: argparse.Namespace) -> tuple[list[Labelled], list[ErrorRecord], list[str]]:
     """Every input's labelled conversations and error records, and a description of each input."""
+    from ..cli import warn
+
     language = None if args.lang == "auto" else args.lang
     good: list[Labelled] = []
     bad: list[ErrorRecord] = []
@@ -150,9 +147,9 @@ def _read_all(args: argparse.Namespace) -> tuple[list[Labelled], list[ErrorRecor
         err = record.error
         where = err.source + (f":{err.line}" if err.line is not None else "")
         field = f"{err.field}: " if err.field and not err.message.startswith(err.field) else ""
-        _warn(f"{where}: {field}{err.message}")
+        warn(f"{where}: {field}{err.message}")
     if bad:
-        _warn(f"{len(bad)} of {len(good) + len(bad)} records are bad and were left out "
+        warn(f"{len(bad)} of {len(good) + len(bad)} records are bad and were left out "
               "(each is listed above)")
     return good, bad, sources
 

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     (they are counted and listed in the report). A usage error (missing input file, bad
     policy, negative ``--max-timelines``) raises :class:`empathy_signals.cli.UsageError`.
     """
-    from ..cli import UsageError
+    from ..cli import UsageError, warn
     from ..config import Policy
     from ..errors import PolicyError
 
@@ -83,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
             binary.write(page.encode("utf-8"))
             binary.flush()
     if report.conversations == 0 and report.errors == 0:
-        _warn("no conversation in the input (empty file?)")
+        warn("no conversation in the input (empty file?)")
     if report.bad:
-        _warn(f"{report.bad} input line(s) could not be read; they are listed in the report")
+        warn(f"{report.bad} input line(s) could not be read; they are listed in the report")
         return 3
     return 0
 
@@ -104,5 +104,3 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise UsageError(f"the folder of the output {args.output!r} does not exist")
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"empathy-signals: warning: {message}\n")
