@@ -229,7 +229,7 @@ def load_audio(
             f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
         ) from None
     if start is not None or end is not None:
-        axis = 0 if x.ndim == 1 or np.argmin(x.shape) == 1 else 1
+        axis = _time_axis(x)
         n = x.shape[axis]
         i0 = round(min((start or 0.0) * float(sr_hz), n))  # min first: 1e308 s is no overflow
         i1 = n if end is None else round(min(end * float(sr_hz), n))
@@ -242,9 +242,13 @@ def load_audio(
         x = np.take(x, np.arange(i0, i1), axis=axis)
     if max_s is not None and x.ndim in (1, 2) and x.size:
         _check_sr(sr_hz)
-        axis = 0 if x.ndim == 1 or np.argmin(x.shape) == 1 else 1
-        _check_length(x.shape[axis] / float(sr_hz), max_s)
+        _check_length(x.shape[_time_axis(x)] / float(sr_hz), max_s)
     return to_mono_16k(x, sr_hz=sr_hz)
+
+
+def _time_axis(x: np.ndarray) -> int:
+    """The samples' axis of a 1-D or 2-D array: the longer one (the other holds the channels)."""
+    return 0 if x.ndim <= 1 or np.argmin(x.shape) == 1 else 1
 
 
 def _check_length(seconds: float, max_s: float) -> None:
