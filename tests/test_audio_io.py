@@ -115,3 +115,9 @@ def test_array_errors() -> None:
         load_audio(np.zeros((2, 2, 100)), sr_hz=8000)
     with pytest.raises(InputError, match="numeric"):
         load_audio(np.array(["a", "b"]), sr_hz=8000)
+
+
+@pytest.mark.parametrize("samples", [np.float32(0.5), np.zeros((2, 2, 2), dtype=np.float32)])
+def test_a_segment_of_samples_that_are_not_1d_or_2d_is_an_input_error(samples) -> None:
+    with pytest.raises(InputError, match="1-D or 2-D"):
+        load_audio(samples, sr_hz=8000, start_s=0.1)

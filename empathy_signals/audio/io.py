@@ -228,7 +228,7 @@ def load_audio(
         raise InputError(
             f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
         ) from None
-    if start is not None or end is not None:
+    if (start is not None or end is not None) and x.ndim in (1, 2):  # else to_mono_16k says why
         axis = _time_axis(x)
         n = x.shape[axis]
         i0 = round(min((start or 0.0) * float(sr_hz), n))  # min first: 1e308 s is no overflow
