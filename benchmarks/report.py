@@ -158,6 +158,7 @@ def speed_section(s: dict) -> list[str]:
                   "ratio p50", "ratio p95"], rows)
     out += ["Sets: " + "; ".join(f"`{k}`: {v['source']}" for k, v in nm.get("sets", {}).items() if k != "overall"),
             "", "![latency distributions, no model](img/latency_no_model.png)", ""]
+    out += compiled_section(s.get("compiled_core"))
     out += ["### Per customer turn, with the text model and with 3 s of audio", ""]
     rows = []
     mp = s.get("model", {})
@@ -217,6 +218,19 @@ def speed_section(s: dict) -> list[str]:
     if rss.get("how"):
         out += [f"Peak RSS: {rss['how']}", ""]
     return out
+
+
+def compiled_section(c: dict | None) -> list[str]:
+    """What compiling the same source would buy (benchmarks/compiled_core.py), when measured."""
+    if not c:
+        return []
+    p, y = c["pure"]["sets"]["overall"], c["compiled"]["sets"]["overall"]
+    return ["#### Would compiling close the gap?", "",
+            (f"`python benchmarks/compiled_core.py`: the same turns, the hot modules' unchanged source compiled by "
+             f"Cython {c['cython_version']}, each variant in its own process, interleaved with VADER. Pure Python "
+             f"{f(p['p50_us'] / 1000)} ms p50 ({p['ratio_p50']:.2f}x VADER), compiled {f(y['p50_us'] / 1000)} ms "
+             f"({y['ratio_p50']:.2f}x VADER): **{c['speedup_p50']:.2f}x faster, still slower than VADER**. Not "
+             "adopted: a platform-specific wheel and a second build path for a gain that does not reach the target."), ""]
 
 
 def quality_section(q: dict) -> list[str]:
@@ -436,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="full")
     args = ap.parse_args(argv)
     speed = load(args.results / f"speed_{args.profile}.json")
+    if speed is not None:
+        speed["compiled_core"] = load(args.results / "compiled_core.json")
     quality = load(args.results / f"quality_{args.profile}.json")
     if speed is None and quality is None:
         print(f"report: no results in {args.results}", file=sys.stderr)
