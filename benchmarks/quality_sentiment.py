@@ -13,11 +13,15 @@
 * ``--no-derived`` turns the derived lexicons off (the "before" numbers).
 * ``--tune`` prints the neutral-band sweep on GoEmotions *train* (train OK) that chose
   ``NEUTRAL_BAND["en"]`` in ``empathy_signals/signals/sentiment.py``.
+* ``--match-band`` prints the quantile matching (XED English annotated subtitles vs the
+  *train* split of the XED French projections, both train OK) that chose
+  ``NEUTRAL_BAND["fr"]``: the French |valence| below which the same share of lines falls
+  as English lines below the English band.
 
 Writes ``benchmarks/results/quality_sentiment.json``. Exits 0 with a message when the
 data folder is absent. Usage::
 
-    python benchmarks/quality_sentiment.py [--data ../shared/data] [--tune] [--no-derived]
+    python benchmarks/quality_sentiment.py [--data ../shared/data] [--tune] [--match-band] [--no-derived]
 """
 
 from __future__ import annotations
@@ -216,10 +220,42 @@ def tune(data: Path, scorer: Scorer) -> dict:
     return {"goemotions_train_macro_f1_by_threshold": sweep, "n": len(gold)}
 
 
+def match_band(data: Path, scorer: Scorer) -> dict:
+    """French neutral band by quantile matching to the English band (train-OK XED only)."""
+    import random
+
+    derive = _derive_module()
+    english = [abs(scorer.valence(text, "en")) for text, _ in derive.xed_fr_rows(data / "emotion/xed/en-annotated.tsv")]
+    french = sorted(
+        abs(scorer.valence(text, "fr"))
+        for text, _ in derive.xed_fr_rows(data / "emotion/xed/fr-projections.tsv")
+        if derive.xed_split(text) == "train"
+    )
+    en_band = sentiment.NEUTRAL_BAND["en"]
+
+    def matched(en_values: list[float], fr_sorted: list[float]) -> float:
+        share = sum(v < en_band for v in en_values) / len(en_values)
+        return fr_sorted[min(int(share * len(fr_sorted)), len(fr_sorted) - 1)]
+
+    rng = random.Random(0)
+    boot = sorted(
+        matched([rng.choice(english) for _ in english], sorted(rng.choice(french) for _ in french)) for _ in range(200)
+    )
+    return {
+        "english_band": en_band,
+        "english_share_inside_band": round(sum(v < en_band for v in english) / len(english), 4),
+        "french_matched_band": round(matched(english, french), 4),
+        "bootstrap_5_50_95": [round(boot[10], 4), round(boot[100], 4), round(boot[190], 4)],
+        "n_english": len(english),
+        "n_french_train": len(french),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--tune", action="store_true", help="print the threshold sweep on GoEmotions train")
+    parser.add_argument("--match-band", action="store_true", help="print the French band's quantile matching")
     parser.add_argument("--no-derived", action="store_true", help="turn the derived lexicons off (baseline)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -235,11 +271,15 @@ def main() -> int:
     if args.tune:
         print(json.dumps(tune(args.data, scorer), indent=2))
         return 0
+    if args.match_band:
+        print(json.dumps(match_band(args.data, scorer), indent=2))
+        return 0
     started = time.perf_counter()
     results: dict = {
         "signals": ["text.sentiment.valence.v1", "text.emotion.lexicon.v1"],
         "neutral_band": sentiment.NEUTRAL_BAND,
-        "neutral_band_provenance": "en: GoEmotions train (train OK) with --tune; fr: VADER default 0.05 (no train-OK French 3-class set); UMSAB is eval only",
+        "neutral_band_provenance": ("en: GoEmotions train (train OK) with --tune; fr: quantile-matched to the English band on "
+                                     "XED EN annotated vs XED FR train split (train OK) with --match-band; UMSAB is eval only"),
         "derived_lexicons": {
             lang: {"blend": sentiment.DERIVED_VALENCE_BLEND.get(lang, 0.0), "emotion_gain": sentiment.DERIVED_EMOTION_GAIN.get(lang, 0.0)}
             for lang, used in sentiment.USE_DERIVED.items()

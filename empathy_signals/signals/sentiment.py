@@ -26,6 +26,10 @@ the derived valence; care.txt words, boosters and negators are never changed. A 
 ``emotion.txt`` does not list adds ``gain * log-odds`` of raw evidence to each emotion it
 is associated with (:data:`DERIVED_EMOTION_GAIN`), unless negated.
 
+French words of the vendored lexicon also give their regular inflections (verb endings,
+feminine, plural) that it lacks, with the same valence and source, when the table is built
+(:data:`INFLECT_VALENCE`); listed forms, care.txt and function words take precedence.
+
 Resources (lexicons and the per-word table) are built once per language through
 :meth:`LanguagePack.resource`; each turn is one dictionary lookup per token plus one
 regular-expression scan for multi-word phrases.
@@ -83,9 +87,13 @@ NORMALISATION_ALPHA = 15.0
 #: negative. English: chosen on GoEmotions *train* (Apache-2.0, train OK), argmax of
 #: 3-class macro-F1 over GoEmotions' own sentiment groups on a grid 0.01..0.4 (0.30: 0.621;
 #: VADER's 0.05: 0.615; ``python benchmarks/quality_sentiment.py --tune``). French: no
-#: train-OK French set has a neutral class, and the French lexicon's valences are smaller,
-#: so VADER's published default 0.05 is kept. Never chosen on UMSAB (eval only).
-NEUTRAL_BAND = {"en": 0.30, "fr": 0.05}
+#: train-OK French set has a neutral class, so the English band is carried over by
+#: quantile matching on comparable text: English band 0.30 leaves 59.9 % of the XED
+#: English annotated subtitles (CC BY 4.0, train OK) inside the band (English lexicon);
+#: the same share of the XED French projections' *train* split (French lexicon) has
+#: |valence| <= 0.202 (bootstrap 5-95 %: 0.178-0.202), rounded to 0.20
+#: (``python benchmarks/quality_sentiment.py --match-band``). Never chosen on UMSAB (eval only).
+NEUTRAL_BAND = {"en": 0.30, "fr": 0.20}
 #: Band for a language missing from NEUTRAL_BAND (VADER's default).
 DEFAULT_NEUTRAL_BAND = 0.05
 
@@ -135,6 +143,25 @@ USE_DERIVED = {"fr": True, "en": False}
 #: words tip neutral turns). Measured once on UMSAB, then switched off: see
 #: benchmarks/results/quality_sentiment*.json.
 USE_DERIVED_VALENCE = {"fr": False, "en": False}
+
+# ---------------------------------------------------------------- inflection constants
+#: Languages whose vendored single-word valence keys are expanded to their regular
+#: inflections when the per-word table is built (:func:`_french_inflections`; forms the
+#: lexicon already lists keep their own valence). French only: the vendored French
+#: lexicon mostly lists masculine singular and infinitive forms. Rules by reasoning, not
+#: fitted; XED FR held-out valence AUC in benchmarks/results/quality_sentiment.json.
+INFLECT_VALENCE = {"fr": True}
+#: Endings generated for a French "-er" verb (stem + ending): present, imperfect, future,
+#: conditional, past participle. No "-ant", "-ions", "-iez" (they collide with nouns).
+_FR_ER_ENDINGS = (
+    "e", "es", "ent", "ez", "erai", "eras", "era", "erons", "erez", "eront",
+    "erais", "erait", "eraient", "é", "ée", "és", "ées", "èrent",
+)
+#: Endings generated for a French second-group "-ir" verb (stem + ending).
+_FR_IR_ENDINGS = (
+    "is", "it", "issons", "issez", "issent", "issais", "issait", "issaient",
+    "i", "ie", "ies", "irai", "ira", "irait", "irons", "iront",
+)
 
 _INTENSE = frozenset({"anger", "frustration"})
 _EMOTION_LABELS = tuple(e for e in EMOTIONS if e != "neutral")
@@ -201,6 +228,7 @@ class _Tables:
 
         # 1. vendored valence (keys folded; keys that fold alike are averaged)
         folded_sums: dict[str, list] = {}
+        lemmas: list[tuple[str, float, str]] = []  # single alphabetic keys, accents kept
         phrase_entries: dict[str, Entry] = {}
         where = f"{language}/valence.tsv"
         text = resources.files("empathy_signals.lexicons").joinpath(language, "valence.tsv")
@@ -215,6 +243,8 @@ class _Tables:
                     acc = folded_sums.setdefault(parts[0], [0.0, 0, f"{where}:{number}"])
                     acc[0] += valence
                     acc[1] += 1
+                    if key.isalpha():
+                        lemmas.append((key.lower(), valence, f"{where}:{number}"))
                 elif all(p.isalpha() for p in parts):
                     pattern = " ".join(parts)
                     phrase_entries.setdefault(pattern, Entry(pattern, valence, "valence", f"{where}:{number}"))
@@ -226,6 +256,22 @@ class _Tables:
             rec[0] |= _VALENCE
             rec[1] = total / count
             rec[2] = source
+        # 1b. inflected forms the vendored lexicon lacks take their lemma's valence and
+        # source (forms of several lemmas are averaged); the steps below override them
+        # like any vendored word (care words, boosters, negators, care prefixes)
+        if INFLECT_VALENCE.get(language, False):
+            inflected: dict[str, list] = {}
+            for key, valence, source in lemmas:
+                for form in _french_inflections(key):
+                    if form not in folded_sums:
+                        acc = inflected.setdefault(form, [0.0, 0, source])
+                        acc[0] += valence
+                        acc[1] += 1
+            for word, (total, count, source) in inflected.items():
+                rec = slot(word)
+                rec[0] |= _VALENCE
+                rec[1] = total / count
+                rec[2] = source
 
         # 2. customer-care vocabulary overrides the vendored valence
         care_prefixes: dict[str, tuple[float, str]] = {}
@@ -469,6 +515,54 @@ def _simple_words(pattern: str) -> list[tuple[str, bool]] | None:
         alternative = alternative.strip()
         out.append((alternative.rstrip("*"), alternative.endswith("*")))
     return out
+
+
+def _french_inflections(key: str) -> set[str]:
+    """Folded regular inflections of a French lexicon key (lower case, accents kept).
+
+    The vendored French lexicon mostly lists masculine singular adjectives and
+    infinitives. Regular forms are generated from the key's ending: first-group verbs
+    ("-er": present, imperfect, future, conditional, past participle), second-group
+    verbs ("-ir" with "-iss-"), feminine and plural of adjectives ("-eux" -> "-euse",
+    "-if" -> "-ive", "-el" -> "-elle", "-ant" -> "-ante", "-é" -> "-ée", ...), plural of
+    nouns. Forms that could as well be other common words are left out by rule: no
+    present participle of "-er" verbs ("enfer" -> "enfant"), no "-ions"/"-iez" ("rater"
+    -> "rations"), no feminine "+e" after a plain consonant ("éclat" -> "éclate"). Keys
+    shorter than 4 letters are not inflected. Rules written by reasoning about French
+    morphology, not fitted; checked on XED FR *train* (train OK) and on hand-written
+    sentences (tests/test_sentiment_fr_inflection.py).
+    """
+    forms: list[str] = []
+    if len(key) < 4 or not key.isalpha():
+        return set()
+    if key.endswith("er") and len(key) >= 5:
+        stem = key[:-2]
+        soft = stem + "e" if stem.endswith("g") else stem[:-1] + "ç" if stem.endswith("c") else stem
+        forms += [stem + s for s in _FR_ER_ENDINGS]
+        forms += [soft + s for s in ("ons", "ais", "ait", "aient", "a")]
+    elif key.endswith("ir") and len(key) >= 5:
+        forms += [key[:-2] + s for s in _FR_IR_ENDINGS]
+    elif key.endswith("é"):
+        forms += [key + "e", key + "s", key + "es"]
+    elif key.endswith("eux"):
+        forms += [key[:-1] + "se", key[:-1] + "ses"]
+    elif key.endswith("if"):
+        forms += [key[:-1] + "ve", key[:-1] + "ves", key + "s"]
+    elif key.endswith(("el", "eil", "ien", "on", "et")):
+        forms += [key + key[-1] + "e", key + key[-1] + "es", key + "s"]
+    elif key.endswith("eur"):
+        forms += [key[:-1] + "se", key[:-1] + "ses", key + "s"]
+    elif key.endswith("al"):
+        forms += [key[:-1] + "ux", key + "e", key + "es"]
+    elif key.endswith("eau"):
+        forms += [key + "x"]
+    elif key.endswith("ier"):
+        forms += [key[:-2] + "ère", key[:-2] + "ères", key + "s"]
+    elif key.endswith(("ant", "ent", "u", "i", "in", "ain", "ard", "ot", "ais", "is", "it")):
+        forms += [key + "e", key + "es"] + ([] if key.endswith("s") else [key + "s"])
+    elif not key.endswith(("s", "x", "z")):
+        forms += [key + "s"]
+    return {fold(form) for form in forms}
 
 
 @lru_cache(maxsize=None)
