@@ -169,6 +169,12 @@ def test_bare_no_is_neutral(text, language):
         ("I'm fed up", "en"),
         ("it's still not fixed", "en"),
         ("total rip-off", "en"),
+        # idioms a translated lexicon reads backwards
+        ("Pas terrible la nouvelle appli", "fr"),
+        ("ce n'est pas terrible", "fr"),
+        ("encore un train supprimé, merci pour rien", "fr"),
+        ("mon colis est en retard", "fr"),
+        ("thanks for nothing", "en"),
     ],
 )
 def test_care_vocabulary_is_negative(text, language):
