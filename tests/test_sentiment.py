@@ -175,10 +175,26 @@ def test_bare_no_is_neutral(text, language):
         ("encore un train supprimé, merci pour rien", "fr"),
         ("mon colis est en retard", "fr"),
         ("thanks for nothing", "en"),
+        ("ce n'est pas normal", "fr"),
+        ("rien ne marche", "fr"),
+        ("ça ne sert à rien", "fr"),
+        ("plus jamais je ne prendrai cette compagnie", "fr"),
+        ("je ne recommande pas", "fr"),
+        ("à éviter absolument", "fr"),
+        ("super déçu", "fr"),  # "super" intensifies, it does not praise
+        ("je n'ai jamais été aussi déçu", "fr"),  # emphasis, not a negation of "déçu"
     ],
 )
 def test_care_vocabulary_is_negative(text, language):
     assert label(text, language) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sans aucun doute le meilleur service", "je recommande vivement", "c'est super", "super, merci"],
+)
+def test_french_idioms_that_are_positive(text):
+    assert label(text, "fr") == "positive"
 
 
 def test_phrase_tokens_are_not_negated():
