@@ -183,6 +183,13 @@ def test_bare_no_is_neutral(text, language):
         ("à éviter absolument", "fr"),
         ("super déçu", "fr"),  # "super" intensifies, it does not praise
         ("je n'ai jamais été aussi déçu", "fr"),  # emphasis, not a negation of "déçu"
+        ("I have never been so disappointed", "en"),
+        ("would not recommend", "en"),
+        ("nothing works", "en"),
+        ("never again", "en"),
+        ("avoid this company", "en"),
+        ("my flight was delayed again", "en"),
+        ("I'm done with you", "en"),
     ],
 )
 def test_care_vocabulary_is_negative(text, language):
