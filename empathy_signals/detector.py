@@ -688,10 +688,12 @@ def _fuse_model(
 
     Human request: the larger score; the model alone counts as a request only at
     ``model_request_threshold``. Valence and emotions: ``(1 - b) * lexicon + b * model``
-    with ``b = model_blend``. Topics: the larger of the lexicon score and ``b * model``.
-    Evidence (hits) stays the lexicon's.
+    with ``b = model_blend``; the fused valence's label uses the same blend of the two
+    neutral bands, ``(1 - b) * lexicon band + b * VALENCE_NEUTRAL_BAND``. Topics: the larger
+    of the lexicon score and ``b * model``. Evidence (hits) stays the lexicon's.
     """
-    from .signals.sentiment import label_of
+    from .encoder.heads import VALENCE_NEUTRAL_BAND
+    from .signals.sentiment import label_of, neutral_band
 
     w = policy.weights
     b = w.model_blend
@@ -708,8 +710,9 @@ def _fuse_model(
     )
     sentiment = findings["sentiment"]
     valence = (1.0 - b) * sentiment.score + b * model.valence
+    band = (1.0 - b) * neutral_band(language) + b * VALENCE_NEUTRAL_BAND
     fused["sentiment"] = replace(
-        sentiment, score=valence, detail={**sentiment.detail, "label": label_of(valence, language)}
+        sentiment, score=valence, detail={**sentiment.detail, "label": label_of(valence, band)}
     )
     emotion = findings["emotion"]
     lexicon_emotions = emotion.scores or _NEUTRAL_EMOTION

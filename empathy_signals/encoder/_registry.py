@@ -5,7 +5,7 @@ ARTIFACT = "e5-small-fr-en"
 
 SHA256 = {
     "config.json": "876c5d95530a191e2a885dc8d10ece8e32adc3a509586e61894cd3d5ac04972a",
-    "heads.safetensors": "abcb5d461aba36202c1eb287a742b63a23f8e2cfba07ee2081e22dfaf6588e3d",
+    "heads.safetensors": "20a803e9ba8ed0149e42c16ce6b48ff5ee028e0fd13e020dbf01413f5825e14d",
     "model.q4.safetensors": "7a4afcbac8865e4f73a1f5a741b9e9f95adeefa86063ddafeb7a34f51e1191c5",
     "tokenizer.json": "e3e71e626874601c84d25d1e1711a2f5140b306864f033ddc479fcb1a2a8f551",
     "tokenizer_config.json": "41d38774a810325d39f2b4b6af7bd9c859f845ed5ea5c923170b837ba980b0fe",

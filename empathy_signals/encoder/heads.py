@@ -3,7 +3,8 @@
 Each head is ``activation(E @ W.T + b)`` on the L2-normalised 384-d embedding ``E``:
 
 - ``human_request``: sigmoid, 1 output (the turn asks for a human agent)
-- ``valence``: softmax over (negative, neutral, positive); valence = p(positive) - p(negative)
+- ``valence``: softmax over (negative, neutral, positive); valence = p(positive) - p(negative);
+  :data:`VALENCE_NEUTRAL_BAND` is the model's own neutral band for that value
 - ``emotion``: one sigmoid per label of :data:`EMOTIONS` (multi-label)
 - ``topics``: one sigmoid per label of :data:`TOPICS` (multi-label)
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from empathy_signals.errors import ModelError
 
-__all__ = ["EMOTIONS", "HEAD_LABELS", "TOPICS", "VALENCE_CLASSES", "Heads"]
+__all__ = ["EMOTIONS", "HEAD_LABELS", "TOPICS", "VALENCE_CLASSES", "VALENCE_NEUTRAL_BAND", "Heads"]
 
 EMOTIONS = ("anger", "frustration", "sadness", "fear", "confusion", "joy", "gratitude", "neutral")
 TOPICS = (
@@ -29,6 +30,12 @@ TOPICS = (
     "cancellation", "self_harm", "vulnerability", "large_purchase", "account_change",
 )
 VALENCE_CLASSES = ("negative", "neutral", "positive")
+#: Neutral band of the model's valence: |p(positive) - p(negative)| below it reads as neutral.
+#: The fused valence ``(1 - b) * lexicon + b * model`` is labelled with the same blend of the
+#: two bands, ``(1 - b) * lexicon band + b * VALENCE_NEUTRAL_BAND`` (b = 0 gives the lexicon's
+#: labels exactly). Chosen with ``model_blend`` on train-OK held-out rows, in and across
+#: domains, by models/fusion/choose_model_blend.py.
+VALENCE_NEUTRAL_BAND = 0.1
 HEAD_LABELS: dict[str, tuple[str, ...]] = {
     "human_request": ("human_request",),
     "valence": VALENCE_CLASSES,

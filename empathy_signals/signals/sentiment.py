@@ -771,16 +771,16 @@ def _anchor(text, position: int) -> int:
     return max(0, bisect_right(text.starts, position) - 1)
 
 
-def label_of(valence: float, language: str) -> str:
-    """negative / neutral / positive for a valence, with the language's neutral band."""
-    return _label(valence, language)
+def neutral_band(language: str) -> float:
+    """Half-width of the language's neutral band (:data:`NEUTRAL_BAND`)."""
+    return NEUTRAL_BAND.get(language, DEFAULT_NEUTRAL_BAND)
 
 
-def _label(compound: float, language: str) -> str:
-    band = NEUTRAL_BAND.get(language, DEFAULT_NEUTRAL_BAND)
-    if compound >= band:
+def label_of(valence: float, band: float) -> str:
+    """negative / neutral / positive: ``valence >= band`` is positive, ``<= -band`` negative."""
+    if valence >= band:
         return "positive"
-    if compound <= -band:
+    if valence <= -band:
         return "negative"
     return "neutral"
 
@@ -893,7 +893,7 @@ def valence(turn: TurnInput) -> Finding:
             raw += weight
     compound = raw / math.sqrt(raw * raw + NORMALISATION_ALPHA)
     compound = max(-1.0, min(1.0, compound))
-    detail = {"label": _label(compound, turn.language), "raw": raw}
+    detail = {"label": label_of(compound, neutral_band(turn.language)), "raw": raw}
     if not n and not items:
         detail["neutral_reason"] = "no words"
     hits = tuple(h for h in items if h.first >= 0)
