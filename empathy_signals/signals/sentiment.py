@@ -26,6 +26,10 @@ the derived valence; care.txt words, boosters and negators are never changed. A 
 ``emotion.txt`` does not list adds ``gain * log-odds`` of raw evidence to each emotion it
 is associated with (:data:`DERIVED_EMOTION_GAIN`), unless negated.
 
+French vendored valences are first blended with a valence induced cross-lingually from
+the English VADER lexicon (``valence_induced.tsv``, :data:`INDUCED_VALENCE_BLEND`), which
+corrects translation artifacts of the machine-translated French lexicon.
+
 French words of the vendored lexicon also give their regular inflections (verb endings,
 feminine, plural) that it lacks, with the same valence and source, when the table is built
 (:data:`INFLECT_VALENCE`); listed forms, care.txt and function words take precedence.
@@ -143,6 +147,14 @@ USE_DERIVED = {"fr": True, "en": False}
 #: words tip neutral turns). Measured once on UMSAB, then switched off: see
 #: benchmarks/results/quality_sentiment*.json.
 USE_DERIVED_VALENCE = {"fr": False, "en": False}
+#: Share of the *induced* valence in a vendored word's valence (``valence_induced.tsv``,
+#: cross-lingual lexicon induction by models/lexicons/induce_fr_valence.py: ridge map from
+#: e5 embeddings to VADER valence, fitted on the English VADER lexicon, applied to the
+#: French keys): ``(1 - a) * vendored + a * induced``, per vendored key, before inflection,
+#: care.txt and the derived lexicons. 0 or absent: off. French: 0.5, chosen over
+#: 0, 0.1, 0.25, 0.5, 0.75, 1 by valence ROC AUC on the XED FR *train* split (train OK):
+#: 0.711 vs 0.703 without (held-out 20 %: 0.719 vs 0.699); see the file's header.
+INDUCED_VALENCE_BLEND: dict[str, float] = {"fr": 0.5}
 
 # ---------------------------------------------------------------- inflection constants
 #: Languages whose vendored single-word valence keys are expanded to their regular
@@ -232,11 +244,15 @@ class _Tables:
         phrase_entries: dict[str, Entry] = {}
         where = f"{language}/valence.tsv"
         text = resources.files("empathy_signals.lexicons").joinpath(language, "valence.tsv")
+        share = INDUCED_VALENCE_BLEND.get(language, 0.0)
+        induced = _load_induced(language) if share else {}
         for number, line in enumerate(text.read_text(encoding="utf-8").splitlines(), start=1):
             if not line or line.startswith("#"):
                 continue
             key, _, value = line.partition("\t")
             valence = float(value)
+            if key in induced:
+                valence = (1.0 - share) * valence + share * induced[key]
             parts = tokenize(key).words
             if re.fullmatch(r"[\w'\- ]+", key) and parts and all(len(p) > 1 or p.isalpha() for p in parts):
                 if len(parts) == 1:
@@ -503,6 +519,18 @@ def _load_derived(language: str) -> tuple[dict[str, tuple[float, str]], dict[str
                 word, label, value = line.split("\t")[:3]
                 emotions.setdefault(word, []).append((label, float(value), f"{language}/emotion_derived.tsv:{number}"))
     return valence, emotions
+
+
+def _load_induced(language: str) -> dict[str, float]:
+    """``<language>/valence_induced.tsv``: vendored key -> induced valence; empty if absent."""
+    path = resources.files("empathy_signals.lexicons").joinpath(language, "valence_induced.tsv")
+    induced: dict[str, float] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                key, value = line.split("\t")[:2]
+                induced[key] = float(value)
+    return induced
 
 
 def _simple_words(pattern: str) -> list[tuple[str, bool]] | None:
