@@ -21,10 +21,15 @@ case- and accent-insensitive and match whole tokens of the canonical string of
 Compiled patterns contain no nested unbounded quantifier: word tokens and the single
 space that separates them are disjoint character classes and gaps are bounded, so
 matching is linear in the length of the turn (no catastrophic backtracking).
+
+Every data file of this folder is read through :func:`read_data`, which checks it against
+its sha256 in ``MANIFEST.json`` (written by ``models/lexicons/write_manifest.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import threading
 from bisect import bisect_right
@@ -46,11 +51,13 @@ __all__ = [
     "Section",
     "Speller",
     "compile_pattern",
+    "has_data",
     "index_for",
     "leftmost_longest",
     "lexicon_names",
     "load_lexicon",
     "parse_lexicon",
+    "read_data",
 ]
 
 _END = r"(?:[.,;:!?] )*$"
@@ -438,15 +445,63 @@ def parse_lexicon(text: str, *, name: str, language: str, index: LexiconIndex | 
     return Lexicon(name, language, header, {k: Section(tuple(v), index=index) for k, v in sections.items()})
 
 
+#: The sha256 of every data file of this package folder (``<language>/<name>.txt``,
+#: ``*.tsv``), written by ``models/lexicons/write_manifest.py`` and checked on every read.
+MANIFEST = "MANIFEST.json"
+
+
+@cache
+def _manifest() -> dict[str, str]:
+    try:
+        text = resources.files(__name__).joinpath(MANIFEST).read_text(encoding="utf-8")
+        files = json.loads(text)["files"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
+        raise LexiconError(f"lexicons/{MANIFEST} is missing or unreadable ({exc}); reinstall the package") from None
+    return dict(files)
+
+
+def has_data(path: str) -> bool:
+    """Whether the package ships the lexicon data file ``path`` (e.g. ``"fr/valence_induced.tsv"``)."""
+    return path in _manifest()
+
+
+def read_data(path: str) -> str:
+    """Text of the lexicon data file ``path`` (relative to this folder), sha256-checked.
+
+    Raises
+    ------
+    LexiconError
+        The file is absent, not listed in ``MANIFEST.json``, or its content does not match
+        the listed sha256 (a modified or corrupted install); the message names the file and
+        both hashes.
+    """
+    expected = _manifest().get(path)
+    if expected is None:
+        raise LexiconError(
+            f"lexicon file {path} is not listed in lexicons/{MANIFEST}; after a deliberate change "
+            "run: python models/lexicons/write_manifest.py"
+        )
+    try:
+        raw = resources.files(__name__).joinpath(*path.split("/")).read_bytes()
+    except FileNotFoundError:
+        raise LexiconError(f"lexicon file {path} is listed in lexicons/{MANIFEST} but absent; reinstall the package") from None
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected:
+        raise LexiconError(
+            f"lexicon file {path} does not match its sha256 in lexicons/{MANIFEST} (expected {expected}, "
+            f"got {actual}): the install was modified or corrupted; reinstall it, or after a deliberate "
+            "change run: python models/lexicons/write_manifest.py"
+        )
+    return raw.decode("utf-8")
+
+
 @cache
 def load_lexicon(language: str, name: str) -> Lexicon:
     """Load package lexicon ``<language>/<name>.txt`` (cached; lexicons are immutable)."""
-    path = resources.files(__name__).joinpath(language).joinpath(f"{name}.txt")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LexiconError(f"no lexicon {language}/{name}.txt in the package") from None
-    return parse_lexicon(text, name=name, language=language, index=index_for(language))
+    path = f"{language}/{name}.txt"
+    if not has_data(path):
+        raise LexiconError(f"no lexicon {path} in the package")
+    return parse_lexicon(read_data(path), name=name, language=language, index=index_for(language))
 
 
 def lexicon_names(language: str, folder: str = "") -> list[str]:

@@ -46,9 +46,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from ..lexicons import Entry, Section, index_for, load_lexicon
+from ..lexicons import Entry, Section, has_data, index_for, load_lexicon, read_data
 from ..schema import EMOTIONS
 from ..text import CLAUSE_PUNCTUATION, TokenizedText, fold, tokenize
 from .base import Finding, Hit, TurnInput, register
@@ -243,10 +242,10 @@ class _Tables:
         lemmas: list[tuple[str, float, str]] = []  # single alphabetic keys, accents kept
         phrase_entries: dict[str, Entry] = {}
         where = f"{language}/valence.tsv"
-        text = resources.files("empathy_signals.lexicons").joinpath(language, "valence.tsv")
+        text = read_data(where)
         share = INDUCED_VALENCE_BLEND.get(language, 0.0)
         induced = _load_induced(language) if share else {}
-        for number, line in enumerate(text.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(text.splitlines(), start=1):
             if not line or line.startswith("#"):
                 continue
             key, _, value = line.partition("\t")
@@ -401,7 +400,7 @@ class _Tables:
 
         # 5. emoji (language-independent file)
         self.emoji: dict[str, tuple[float, str, str]] = {}
-        emoji_text = resources.files("empathy_signals.lexicons").joinpath("emoji.tsv").read_text(encoding="utf-8")
+        emoji_text = read_data("emoji.tsv")
         for number, line in enumerate(emoji_text.splitlines(), start=1):
             if line and not line.startswith("#"):
                 char, valence, label = line.split("\t")
@@ -502,31 +501,30 @@ class _Tables:
 
 
 def _load_derived(language: str) -> tuple[dict[str, tuple[float, str]], dict[str, list[tuple[str, float, str]]]]:
-    """``<language>/valence_derived.tsv`` and ``emotion_derived.tsv``; empty if absent."""
-    root = resources.files("empathy_signals.lexicons").joinpath(language)
+    """``<language>/valence_derived.tsv`` and ``emotion_derived.tsv``; empty if not shipped."""
     valence: dict[str, tuple[float, str]] = {}
     emotions: dict[str, list[tuple[str, float, str]]] = {}
-    path = root.joinpath("valence_derived.tsv")
-    if path.is_file():
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    path = f"{language}/valence_derived.tsv"
+    if has_data(path):
+        for number, line in enumerate(read_data(path).splitlines(), start=1):
             if line and not line.startswith("#"):
                 word, value = line.split("\t")[:2]
-                valence[word] = (float(value), f"{language}/valence_derived.tsv:{number}")
-    path = root.joinpath("emotion_derived.tsv")
-    if path.is_file():
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                valence[word] = (float(value), f"{path}:{number}")
+    path = f"{language}/emotion_derived.tsv"
+    if has_data(path):
+        for number, line in enumerate(read_data(path).splitlines(), start=1):
             if line and not line.startswith("#"):
                 word, label, value = line.split("\t")[:3]
-                emotions.setdefault(word, []).append((label, float(value), f"{language}/emotion_derived.tsv:{number}"))
+                emotions.setdefault(word, []).append((label, float(value), f"{path}:{number}"))
     return valence, emotions
 
 
 def _load_induced(language: str) -> dict[str, float]:
-    """``<language>/valence_induced.tsv``: vendored key -> induced valence; empty if absent."""
-    path = resources.files("empathy_signals.lexicons").joinpath(language, "valence_induced.tsv")
+    """``<language>/valence_induced.tsv``: vendored key -> induced valence; empty if not shipped."""
+    path = f"{language}/valence_induced.tsv"
     induced: dict[str, float] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
+    if has_data(path):
+        for line in read_data(path).splitlines():
             if line and not line.startswith("#"):
                 key, value = line.split("\t")[:2]
                 induced[key] = float(value)
