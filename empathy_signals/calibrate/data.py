@@ -18,7 +18,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
-from ..readers import ErrorDetail, ErrorRecord, format_for, read_bytes, read_conversation, read_input
+from ..readers import (
+    ErrorDetail,
+    ErrorRecord,
+    format_for,
+    read_bytes,
+    read_conversation,
+    read_input,
+)
 from ..schema import Conversation
 
 #: Accepted spellings of an outcome label (besides the numbers 0 and 1 and the booleans).

@@ -45,7 +45,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from ..lexicons import Entry, Section, has_data, index_for, load_lexicon, read_data
 from ..schema import EMOTIONS
@@ -591,7 +591,7 @@ def _french_inflections(key: str) -> set[str]:
     return {fold(form) for form in forms}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables_of(language: str) -> _Tables:
     # once per process and language: sections register in the language's lexicon index
     return _Tables(language)
