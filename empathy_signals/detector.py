@@ -689,8 +689,9 @@ def _fuse_model(
     Human request: the larger score; the model alone counts as a request only at
     ``model_request_threshold``. Valence and emotions: ``(1 - b) * lexicon + b * model``
     with ``b = model_blend``; the fused valence's label uses the same blend of the two
-    neutral bands, ``(1 - b) * lexicon band + b * VALENCE_NEUTRAL_BAND``. Topics: the larger
-    of the lexicon score and ``b * model``. Evidence (hits) stays the lexicon's.
+    neutral bands, ``(1 - b) * lexicon band + b * VALENCE_NEUTRAL_BAND[language]``.
+    Topics: the larger of the lexicon score and ``b * model``. Evidence (hits) stays the
+    lexicon's.
     """
     from .encoder.heads import VALENCE_NEUTRAL_BAND
     from .signals.sentiment import label_of, neutral_band
@@ -710,7 +711,8 @@ def _fuse_model(
     )
     sentiment = findings["sentiment"]
     valence = (1.0 - b) * sentiment.score + b * model.valence
-    band = (1.0 - b) * neutral_band(language) + b * VALENCE_NEUTRAL_BAND
+    model_band = VALENCE_NEUTRAL_BAND.get(language, VALENCE_NEUTRAL_BAND["en"])
+    band = (1.0 - b) * neutral_band(language) + b * model_band
     fused["sentiment"] = replace(
         sentiment, score=valence, detail={**sentiment.detail, "label": label_of(valence, band)}
     )

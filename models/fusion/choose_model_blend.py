@@ -1,6 +1,6 @@
 """Choose the fusion parameters of the text model on train-OK held-out data.
 
-    python models/fusion/choose_model_blend.py [--threads 1] [--cache DIR]
+    python models/fusion/choose_model_blend.py [--threads 1] [--cache DIR] [--match-fr]
 
 * ``model_blend`` ``b`` (share of the model in the fused valence) and
   ``VALENCE_NEUTRAL_BAND`` ``m`` (empathy_signals/encoder/heads.py: the model's own neutral
@@ -22,6 +22,13 @@
 
   The French lexicon band is the language's ``NEUTRAL_BAND``; XED FR dev (polar lines only,
   no neutral) is printed for information and chooses nothing.
+* ``VALENCE_NEUTRAL_BAND["fr"]`` (``--match-fr``): no train-OK French text has a neutral
+  class, so the French band of the *fused* value is carried over from English by quantile
+  matching, as the lexicon's French band is (``benchmarks/quality_sentiment.py
+  --match-band``): the share of XED EN annotated lines whose fused |valence| falls inside the
+  English fused band, ``(1 - b) * NEUTRAL_BAND["en"] + b * m_en``, is the share of XED FR
+  *train*-split lines that the French fused band must leave inside; the French model band is
+  then ``(fused band - (1 - b) * NEUTRAL_BAND["fr"]) / b``.
 * ``model_request_threshold`` (a model probability that counts as a request on its own): F1
   of the fused ``detected`` on Bitext **validation** rows of agent_request_en.csv (train OK,
   never fitted by the heads, which used the train rows) plus two sets of extra negatives,
@@ -53,14 +60,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import _corpora as C
 import train_heads as T
+import quality_sentiment as Q
 from quality_sentiment import macro_f1
 
-from empathy_signals import Detector, Turn
+from empathy_signals import Detector, Policy, Turn
 from empathy_signals.encoder import TextModel
 from empathy_signals.encoder.heads import VALENCE_NEUTRAL_BAND, Heads
 from empathy_signals.signals.sentiment import NEUTRAL_BAND
 
 BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
+POLICY_BLEND = Policy().weights.model_blend
 MODEL_BANDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01)  # 1.01: the model never detects alone
 
@@ -84,16 +93,45 @@ def labels(v: np.ndarray, band: float) -> np.ndarray:
     return np.where(v >= band, 2, np.where(v <= -band, 0, 1))
 
 
+def match_french_band(emb: T.Embedder, heads: Heads, lexicon: Detector, b: float) -> dict:
+    """French model band by quantile matching of the fused |valence| to English (train-OK XED)."""
+    derive = Q._derive_module()
+    en = [t for t, _ in derive.xed_fr_rows(C.DATA / "emotion" / "xed" / "en-annotated.tsv")]
+    fr = [t for t, _ in derive.xed_fr_rows(C.DATA / "emotion" / "xed" / "fr-projections.tsv")
+          if derive.xed_split(t) == "train"]
+
+    def fused(texts: list[str], language: str, tag: str) -> np.ndarray:
+        z = emb(tag, texts) @ heads.weights["valence"].T + heads.biases["valence"]
+        p = softmax(z)
+        lex = np.array([lexicon.session(language).add(Turn(speaker="customer", text=t))
+                        .signals.sentiment.valence for t in texts])
+        return np.abs((1 - b) * lex + b * (p[:, 2] - p[:, 0]))
+
+    en_band = (1 - b) * NEUTRAL_BAND["en"] + b * VALENCE_NEUTRAL_BAND["en"]
+    v_en, v_fr = fused(en, "en", "match_xed_en_annotated"), np.sort(fused(fr, "fr", "match_xed_fr_train"))
+    share = float((v_en < en_band).mean())
+    fr_band = float(v_fr[min(int(share * len(v_fr)), len(v_fr) - 1)])
+    return {"model_blend": b, "english_fused_band": round(en_band, 4),
+            "english_share_inside": round(share, 4), "french_fused_band": round(fr_band, 4),
+            "french_model_band": round((fr_band - (1 - b) * NEUTRAL_BAND["fr"]) / b, 4),
+            "n_english": len(en), "n_french_train": len(fr)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache", type=Path,
                         default=Path.home() / ".cache" / "empathy_signals_heads")
+    parser.add_argument("--match-fr", action="store_true",
+                        help="only the French model band, by quantile matching to English")
     args = parser.parse_args()
     model = TextModel.load(num_threads=args.threads)
     emb = T.Embedder(model, args.cache)
     heads = Heads.load(T.OUT_HEADS)
     lexicon = Detector(model="none")
+    if args.match_fr:
+        print(json.dumps(match_french_band(emb, heads, lexicon, POLICY_BLEND), indent=2))
+        return 0
     emb("em_dev", [t for t, _, _ in T.emotion_rows("dev")])  # the dev text, cached
 
     def lex(texts: list[str], language: str) -> np.ndarray:
@@ -160,7 +198,7 @@ def main() -> int:
                   + f" || {np.mean(row):.4f} || {np.mean(f1s):.4f}")
     best = max(table)
     print(f"  best: b={best[1]} m={best[2]} (mean {best[0]:.4f}); shipped: "
-          f"VALENCE_NEUTRAL_BAND={VALENCE_NEUTRAL_BAND}, lexicon bands {NEUTRAL_BAND}")
+          f"VALENCE_NEUTRAL_BAND={VALENCE_NEUTRAL_BAND} (fr: --match-fr), lexicon bands {NEUTRAL_BAND}")
 
     # ---------------- model_request_threshold
     data = C.DATA
