@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .text import TokenizedText
 
-__all__ = ["LanguageVote", "vote"]
+__all__ = ["FUNCTION_WORDS", "LanguageVote", "vote"]
 
 _FR = frozenset(
     [
@@ -215,6 +215,10 @@ _EN = frozenset(
     ]
 )
 #: Letters that only French text carries ("é", "è", "ç", ...), checked on the original text.
+#: The function words (and fixed courtesy words) of each language that the vote counts. They
+#: carry no emotion of their own: models/lexicons/derive_weights.py leaves them out.
+FUNCTION_WORDS = {"fr": _FR, "en": _EN}
+
 _FRENCH_LETTERS = frozenset("éèêëàâîïôûùçœÉÈÊÀÇ")
 
 

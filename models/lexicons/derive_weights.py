@@ -12,7 +12,8 @@ it: ``benchmarks/quality_sentiment.py`` reports on it. English uses GoEmotions t
 
 For each task (a positive and a negative set of rows) and each word ``w`` (folded and
 tokenised like ``empathy_signals.text.tokenize(...).words``, alphabetic, two letters or
-more, counted once per row)::
+more, not a function word of ``empathy_signals.language.FUNCTION_WORDS``, counted once per
+row)::
 
     lo(w) = log((a + ALPHA) / (P - a + ALPHA)) - log((b + ALPHA) / (N - b + ALPHA))
     weight(w) = lo(w) * n / (n + k)            n = a + b >= min_count
@@ -53,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from empathy_signals.calibrate import roc_auc
+from empathy_signals.language import FUNCTION_WORDS
 from empathy_signals.signals import sentiment
 from empathy_signals.signals.base import TurnInput
 from empathy_signals.signals.resources import LanguagePack
@@ -149,8 +151,12 @@ def goemotions_rows(path: Path, names: list[str]) -> list[tuple[str, frozenset[s
     return rows
 
 
-def word_set(text: str) -> frozenset[str]:
-    return frozenset(w for w in tokenize(text).words if len(w) > 1 and w.isalpha())
+def word_set(text: str, language: str) -> frozenset[str]:
+    """The candidate words of a row: alphabetic, two letters or more, not a function word
+    (``je``, ``de``, ``the``, ...: frequent everywhere, they pick up spurious associations and
+    would show up as the evidence of an emotion in explanations)."""
+    skip = FUNCTION_WORDS[language]
+    return frozenset(w for w in tokenize(text).words if len(w) > 1 and w.isalpha() and w not in skip)
 
 
 def task_sets(labels, tasks) -> dict[str, list[int]]:
@@ -393,7 +399,7 @@ def main() -> int:
         split_text = f"train split: GoEmotions train.tsv, all {len(train_rows)} rows (dev.tsv is the report set, not used)"
 
     log(f"{len(rows)} rows, {len(train_rows)} train")
-    words = [word_set(t) for t in texts]
+    words = [word_set(t, args.language) for t in texts]
     chosen = cross_validate(args.language, texts, labels, words, train_rows, tasks, evaluation, log)
     print(json.dumps(chosen, indent=2))
     if args.dry_run:
@@ -406,8 +412,8 @@ def main() -> int:
         *(f"# input sha256: {name} {digest}" for name, digest in inputs.items()),
         f"# {split_text}",
         f"# seed: {SEED} (salts the split and the cross-validation fold hashes); folds: {FOLDS}",
-        (f"# tokens: folded and tokenised with empathy_signals.text.tokenize(...).words; alphabetic, 2+ letters; "
-        f"counted once per row; log-odds smoothing ALPHA={ALPHA}"),
+        (f"# tokens: folded and tokenised with empathy_signals.text.tokenize(...).words; alphabetic, 2+ letters, not in "
+        f"empathy_signals.language.FUNCTION_WORDS; counted once per row; log-odds smoothing ALPHA={ALPHA}"),
     ]
     out_dir = ROOT / "empathy_signals" / "lexicons" / args.language
     write_files(args.language, chosen, words, labels, train_rows, tasks, evaluation, header, out_dir)
