@@ -183,6 +183,8 @@ def test_bare_no_is_neutral(text, language):
         ("à éviter absolument", "fr"),
         ("super déçu", "fr"),  # "super" intensifies, it does not praise
         ("je n'ai jamais été aussi déçu", "fr"),  # emphasis, not a negation of "déçu"
+        ("je suis vraiment à bout", "fr"),
+        ("ça fait dix minutes que j'attends", "fr"),
         ("I have never been so disappointed", "en"),
         ("would not recommend", "en"),
         ("nothing works", "en"),
