@@ -220,6 +220,19 @@ def tune(data: Path, scorer: Scorer) -> dict:
     return {"goemotions_train_macro_f1_by_threshold": sweep, "n": len(gold)}
 
 
+def share_inside(values, band: float) -> float:
+    """Share of the |valence| ``values`` strictly inside ``band``."""
+    return sum(v < band for v in values) / len(values)
+
+
+def matched_band(en_values, en_band: float, fr_sorted) -> float:
+    """The French band by quantile matching: the |valence| below which the sorted French
+    values ``fr_sorted`` hold the share of English ``en_values`` that ``en_band`` leaves
+    inside (the rule behind ``NEUTRAL_BAND["fr"]`` and the model's French band)."""
+    share = share_inside(en_values, en_band)
+    return float(fr_sorted[min(int(share * len(fr_sorted)), len(fr_sorted) - 1)])
+
+
 def match_band(data: Path, scorer: Scorer) -> dict:
     """French neutral band by quantile matching to the English band (train-OK XED only)."""
     import random
@@ -232,19 +245,15 @@ def match_band(data: Path, scorer: Scorer) -> dict:
         if derive.xed_split(text) == "train"
     )
     en_band = sentiment.NEUTRAL_BAND["en"]
-
-    def matched(en_values: list[float], fr_sorted: list[float]) -> float:
-        share = sum(v < en_band for v in en_values) / len(en_values)
-        return fr_sorted[min(int(share * len(fr_sorted)), len(fr_sorted) - 1)]
-
     rng = random.Random(0)
     boot = sorted(
-        matched([rng.choice(english) for _ in english], sorted(rng.choice(french) for _ in french)) for _ in range(200)
+        matched_band([rng.choice(english) for _ in english], en_band, sorted(rng.choice(french) for _ in french))
+        for _ in range(200)
     )
     return {
         "english_band": en_band,
-        "english_share_inside_band": round(sum(v < en_band for v in english) / len(english), 4),
-        "french_matched_band": round(matched(english, french), 4),
+        "english_share_inside_band": round(share_inside(english, en_band), 4),
+        "french_matched_band": round(matched_band(english, en_band, french), 4),
         "bootstrap_5_50_95": [round(boot[10], 4), round(boot[100], 4), round(boot[190], 4)],
         "n_english": len(english),
         "n_french_train": len(french),

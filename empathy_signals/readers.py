@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO, Literal
@@ -50,6 +50,7 @@ __all__ = [
     "Format",
     "Record",
     "format_for",
+    "jsonl_lines",
     "normalize_speaker",
     "read_bytes",
     "read_conversation",
@@ -328,12 +329,33 @@ class _Context:
 # ---------------------------------------------------------------- JSONL
 
 
-def _read_jsonl(stream: BinaryIO, ctx: _Context) -> Iterator[Record]:
-    for lineno, raw in enumerate(stream, start=1):
+def jsonl_lines(
+    stream: BinaryIO, *, max_line_bytes: int | None = None, too_long: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of a JSONL byte stream with their 1-based numbers; a UTF-8 BOM
+    before the first line is dropped.
+
+    With ``max_line_bytes``, a longer line is read and dropped a chunk at a time (memory stays
+    bounded) and its number is passed to ``too_long``.
+    """
+    size = -1 if max_line_bytes is None else max_line_bytes + 1
+    lineno = 0
+    while raw := stream.readline(size):
+        lineno += 1
+        if max_line_bytes is not None and len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(max_line_bytes)
+            if too_long is not None:
+                too_long(lineno)
+            continue
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
-        if not raw.strip():
-            continue
+        if raw.strip():
+            yield lineno, raw
+
+
+def _read_jsonl(stream: BinaryIO, ctx: _Context) -> Iterator[Record]:
+    for lineno, raw in jsonl_lines(stream):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

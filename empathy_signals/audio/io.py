@@ -113,12 +113,7 @@ def to_mono_16k(samples: Any, *, sr_hz: float) -> np.ndarray:
         For a non-numeric array, more than 2 dimensions, or an invalid ``sr_hz``.
     """
     _check_sr(sr_hz)
-    try:
-        x = np.asarray(samples)
-    except (ValueError, TypeError) as exc:  # ragged nested sequences
-        raise InputError(
-            f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
-        ) from None
+    x = _as_samples(samples)
     if x.dtype.kind not in "iuf":
         raise InputError(
             f"audio samples must be a numeric array; got dtype {x.dtype}",
@@ -222,12 +217,7 @@ def load_audio(
         raise InputError(
             "sr_hz is required when audio is given as samples; got None", field="sr_hz", value=None
         )
-    try:
-        x = np.asarray(source)
-    except (ValueError, TypeError) as exc:  # ragged nested sequences
-        raise InputError(
-            f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
-        ) from None
+    x = _as_samples(source)
     if (start is not None or end is not None) and x.ndim in (1, 2):  # else to_mono_16k says why
         axis = _time_axis(x)
         n = x.shape[axis]
@@ -244,6 +234,16 @@ def load_audio(
         _check_sr(sr_hz)
         _check_length(x.shape[_time_axis(x)] / float(sr_hz), max_s)
     return to_mono_16k(x, sr_hz=sr_hz)
+
+
+def _as_samples(samples: Any) -> np.ndarray:
+    """``samples`` as an array; ragged nested sequences are an :class:`InputError`."""
+    try:
+        return np.asarray(samples)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"audio samples must be a rectangular numeric array: {exc}", field="samples", value=None
+        ) from None
 
 
 def _time_axis(x: np.ndarray) -> int:

@@ -22,6 +22,7 @@ from ..readers import (
     ErrorDetail,
     ErrorRecord,
     format_for,
+    jsonl_lines,
     read_bytes,
     read_conversation,
     read_input,
@@ -242,11 +243,7 @@ def _error(source: str, line: int | None, field: str | None, message: str, id: o
 def _read_labelled_jsonl(
     stream: Any, source: str, base_dir: Path, language: str | None
 ) -> Iterator[Labelled | ErrorRecord]:
-    for lineno, raw in enumerate(stream, start=1):
-        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw.strip():
-            continue
+    for lineno, raw in jsonl_lines(stream):
         try:
             obj = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):

@@ -22,7 +22,7 @@ Compiled patterns contain no nested unbounded quantifier: word tokens and the si
 space that separates them are disjoint character classes and gaps are bounded, so
 matching is linear in the length of the turn (no catastrophic backtracking).
 
-Every data file of this folder is read through :func:`read_data`, which checks it against
+Every data file of this folder is read through :func:`read_data` (or :func:`read_rows`), which checks it against
 its sha256 in ``MANIFEST.json`` (written by ``models/lexicons/write_manifest.py``).
 """
 
@@ -58,6 +58,7 @@ __all__ = [
     "load_lexicon",
     "parse_lexicon",
     "read_data",
+    "read_rows",
 ]
 
 _END = r"(?:[.,;:!?] )*$"
@@ -493,6 +494,14 @@ def read_data(path: str) -> str:
             "change run: python models/lexicons/write_manifest.py"
         )
     return raw.decode("utf-8")
+
+
+def read_rows(path: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, tab-separated fields) of each data line of the TSV file ``path``
+    (:func:`read_data`: sha256-checked); blank lines and ``#`` comments are skipped."""
+    for number, line in enumerate(read_data(path).splitlines(), start=1):
+        if line and not line.startswith("#"):
+            yield number, line.split("\t")
 
 
 @cache

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ..errors import InputError
-from ..readers import ErrorRecord
+from ..readers import ErrorRecord, jsonl_lines
 from ..schema import DECISIONS, Assessment, ConversationAssessment
 from .labels import _NONE, _OTHER, _Wording
 
@@ -304,21 +304,11 @@ class _Report(_Wording):
 
 def _feed_jsonl(report: _Report, stream: IO[bytes], source: str) -> None:
     """Feed each line of a JSONL stream to ``report``; an unreadable line is counted, never raised."""
-    lineno = 0
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a chunk at a time
-                raw = stream.readline(MAX_LINE_BYTES)
-            report.add_bad(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", source, lineno)
-            continue
-        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw.strip():
-            continue
+
+    def too_long(lineno: int) -> None:
+        report.add_bad(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", source, lineno)
+
+    for lineno, raw in jsonl_lines(stream, max_line_bytes=MAX_LINE_BYTES, too_long=too_long):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -47,7 +47,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 
-from ..lexicons import Entry, Section, has_data, index_for, load_lexicon, read_data
+from ..lexicons import Entry, Section, has_data, index_for, load_lexicon, read_rows
 from ..schema import EMOTIONS
 from ..text import CLAUSE_PUNCTUATION, TokenizedText, fold, tokenize
 from .base import Finding, Hit, TurnInput, register
@@ -244,13 +244,9 @@ class _Tables:
         lemmas: list[tuple[str, float, str]] = []  # single alphabetic keys, accents kept
         phrase_entries: dict[str, Entry] = {}
         where = f"{language}/valence.tsv"
-        text = read_data(where)
         share = INDUCED_VALENCE_BLEND.get(language, 0.0)
         induced = _load_induced(language) if share else {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line or line.startswith("#"):
-                continue
-            key, _, value = line.partition("\t")
+        for number, (key, value) in read_rows(where):
             valence = float(value)
             if key in induced:
                 valence = (1.0 - share) * valence + share * induced[key]
@@ -402,11 +398,8 @@ class _Tables:
 
         # 5. emoji (language-independent file)
         self.emoji: dict[str, tuple[float, str, str]] = {}
-        emoji_text = read_data("emoji.tsv")
-        for number, line in enumerate(emoji_text.splitlines(), start=1):
-            if line and not line.startswith("#"):
-                char, valence, label = line.split("\t")
-                self.emoji[char] = (float(valence), label if label != "-" else "", f"emoji.tsv:{number}")
+        for number, (char, valence, label) in read_rows("emoji.tsv"):
+            self.emoji[char] = (float(valence), label if label != "-" else "", f"emoji.tsv:{number}")
         self.emoji_re = re.compile("[" + "".join(re.escape(c) for c in self.emoji) + "]")
         #: The emoji characters: a set test (fast) tells whether the regex needs to run.
         self.emoji_chars = frozenset(self.emoji)
@@ -508,16 +501,12 @@ def _load_derived(language: str) -> tuple[dict[str, tuple[float, str]], dict[str
     emotions: dict[str, list[tuple[str, float, str]]] = {}
     path = f"{language}/valence_derived.tsv"
     if has_data(path):
-        for number, line in enumerate(read_data(path).splitlines(), start=1):
-            if line and not line.startswith("#"):
-                word, value = line.split("\t")[:2]
-                valence[word] = (float(value), f"{path}:{number}")
+        for number, (word, value) in read_rows(path):
+            valence[word] = (float(value), f"{path}:{number}")
     path = f"{language}/emotion_derived.tsv"
     if has_data(path):
-        for number, line in enumerate(read_data(path).splitlines(), start=1):
-            if line and not line.startswith("#"):
-                word, label, value = line.split("\t")[:3]
-                emotions.setdefault(word, []).append((label, float(value), f"{path}:{number}"))
+        for number, (word, label, value) in read_rows(path):
+            emotions.setdefault(word, []).append((label, float(value), f"{path}:{number}"))
     return valence, emotions
 
 
@@ -526,10 +515,8 @@ def _load_induced(language: str) -> dict[str, float]:
     path = f"{language}/valence_induced.tsv"
     induced: dict[str, float] = {}
     if has_data(path):
-        for line in read_data(path).splitlines():
-            if line and not line.startswith("#"):
-                key, value = line.split("\t")[:2]
-                induced[key] = float(value)
+        for _, (key, value) in read_rows(path):
+            induced[key] = float(value)
     return induced
 
 

@@ -59,8 +59,8 @@ sys.path.insert(0, str(ROOT / "models"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import _corpora as C
-import train_heads as T
 import quality_sentiment as Q
+import train_heads as T
 from quality_sentiment import macro_f1
 
 from empathy_signals import Detector, Policy, Turn
@@ -109,10 +109,10 @@ def match_french_band(emb: T.Embedder, heads: Heads, lexicon: Detector, b: float
 
     en_band = (1 - b) * NEUTRAL_BAND["en"] + b * VALENCE_NEUTRAL_BAND["en"]
     v_en, v_fr = fused(en, "en", "match_xed_en_annotated"), np.sort(fused(fr, "fr", "match_xed_fr_train"))
-    share = float((v_en < en_band).mean())
-    fr_band = float(v_fr[min(int(share * len(v_fr)), len(v_fr) - 1)])
+    fr_band = Q.matched_band(v_en, en_band, v_fr)
     return {"model_blend": b, "english_fused_band": round(en_band, 4),
-            "english_share_inside": round(share, 4), "french_fused_band": round(fr_band, 4),
+            "english_share_inside": round(Q.share_inside(v_en, en_band), 4),
+            "french_fused_band": round(fr_band, 4),
             "french_model_band": round((fr_band - (1 - b) * NEUTRAL_BAND["fr"]) / b, 4),
             "n_english": len(en), "n_french_train": len(fr)}
 
