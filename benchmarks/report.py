@@ -158,6 +158,12 @@ def speed_section(s: dict) -> list[str]:
                   "ratio p50", "ratio p95"], rows)
     out += ["Sets: " + "; ".join(f"`{k}`: {v['source']}" for k, v in nm.get("sets", {}).items() if k != "overall"),
             "", "![latency distributions, no model](img/latency_no_model.png)", ""]
+    cf = nm.get("contract_floor")
+    if cf:
+        out += [(f"**The contract's floor.** {cf['what']}, on the same pooled turns, interleaved with VADER: "
+                 f"{f(cf['ours']['p50_ms'])} ms p50 against VADER's {f(cf['peer']['p50_ms'])} ms "
+                 f"(**{cf['ratio_p50']:.2f}x**). Any implementation of these pydantic types spends that share of VADER's "
+                 "whole call before tokenising or running a single signal; everything else must fit in the rest."), ""]
     out += compiled_section(s.get("compiled_core"))
     out += ["### Per customer turn, with the text model and with 3 s of audio", ""]
     rows = []

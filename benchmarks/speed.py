@@ -21,10 +21,11 @@ Paths (one customer turn each)
   data is absent); peer: ``librosa.pyin(y, sr=16000, fmin=60, fmax=500)`` (pitch only,
   default frames) on the same 3 s.
 
-Also: streaming cost (turn ~1,000 vs turn ~10 of one session), ``import empathy_signals``
-time, CLI throughput (``python -m empathy_signals score FILE -o OUT`` on a generated JSONL of
-10-turn conversations) and peak RSS (``ru_maxrss`` of a child process) without and with the
-model loaded.
+Also: the contract's floor (``contract_floor``: validating the ``Turn`` and the turn's own
+``Assessment`` alone, against VADER on the same turns), streaming cost (turn ~1,000 vs turn
+~10 of one session), ``import empathy_signals`` time, CLI throughput (``python -m
+empathy_signals score FILE -o OUT`` on a generated JSONL of 10-turn conversations) and peak
+RSS (``ru_maxrss`` of a child process) without and with the model loaded.
 """
 
 from __future__ import annotations
@@ -99,7 +100,38 @@ def no_model(detector: Any, sets: dict[str, dict]) -> dict[str, Any]:
     out["sets"]["overall"] = _row(pooled_ours, pooled_peer, language="fr+en", source="all sets pooled")
     if vader is None:
         out["skipped_peer"] = "vaderSentiment is not installed (pip install 'empathy-signals[bench]')"
+    else:
+        gc.collect()
+        out["contract_floor"] = contract_floor(detector, [t for spec in sets.values() for t in spec["texts"]], vader)
     return out
+
+
+def contract_floor(detector: Any, texts: list[str], peer: Any) -> dict[str, Any]:
+    """What the issue's contract costs before any signal runs, next to the peer.
+
+    Per turn: validating the input ``Turn`` and that turn's own ``Assessment`` (built
+    beforehand by the real path, then timed as ``Assessment.model_validate`` of its dump).
+    The issue asks for both types (pydantic v2, frozen, no NaN); nothing else runs (no
+    tokenising, no signal, fusion or explanation), so any implementation of the same
+    contract pays at least this per turn.
+    """
+    from empathy_signals import Turn
+    from empathy_signals.schema import Assessment
+
+    feeder = bench._Turns(detector, "auto")
+    items = [(text, feeder.add(text).model_dump()) for text in texts]
+
+    def floor(item: tuple[str, dict]) -> None:
+        text, output = item
+        Turn(speaker="customer", text=text)
+        Assessment.model_validate(output)
+
+    for item in items[:20]:  # warm-up
+        floor(item)
+    t_floor, t_peer = bench.interleaved(items, floor, lambda item: peer(item[0]))
+    return _row(t_floor, t_peer, language="fr+en", source="all sets pooled",
+                what="Turn(speaker='customer', text=...) + Assessment.model_validate(the turn's own output as a "
+                     "dict): the input and output types alone, no signal")
 
 
 # ---------------------------------------------------------------- model

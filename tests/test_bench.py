@@ -68,6 +68,22 @@ def test_speed_suite_falls_back_to_generated_turns(harness, tmp_path):
     assert set(ratios) <= {"no_model_vs_vader_p50"}
 
 
+def test_contract_floor_times_the_same_turns_as_the_peer(harness):
+    pytest.importorskip("vaderSentiment")
+    from empathy_signals import Detector
+
+    speed, report = harness["speed"], harness["report"]
+    texts = [t for _, t in bench.GENERATED_TURNS]
+    seen = []
+    row = speed.contract_floor(Detector(), texts, seen.append)
+    assert row["ours"]["n"] == row["peer"]["n"] == len(texts)
+    assert seen == texts  # the peer saw every turn once, in order
+    assert 0 < row["ours"]["p50_ms"] <= row["ours"]["p99_ms"] and row["ratio_p50"] > 0
+    rendered = "\n".join(report.speed_section({"profile": "quick", "config": {"set_size": 1},
+                                                "no_model": {"sets": {}, "contract_floor": row}}))
+    assert "contract's floor" in rendered
+
+
 def _result(**ratios: float) -> dict:
     return {"gated_ratios": ratios}
 
