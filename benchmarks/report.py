@@ -164,6 +164,12 @@ def speed_section(s: dict) -> list[str]:
                  f"{f(cf['ours']['p50_ms'])} ms p50 against VADER's {f(cf['peer']['p50_ms'])} ms "
                  f"(**{cf['ratio_p50']:.2f}x**). Any implementation of these pydantic types spends that share of VADER's "
                  "whole call before tokenising or running a single signal; everything else must fit in the rest."), ""]
+    ns = nm.get("no_signal")
+    if ns:
+        out += [(f"**The frame around the signals.** {ns['what']} (tokenising, language detection, fusion, the "
+                 f"decision, session state and the Assessment remain): {f(ns['ours']['p50_ms'])} ms p50 against "
+                 f"VADER's {f(ns['peer']['p50_ms'])} ms (**{ns['ratio_p50']:.2f}x**), against "
+                 f"{f(nm['sets']['overall']['ours']['p50_ms'])} ms with every signal on."), ""]
     out += compiled_section(s.get("compiled_core"))
     out += ["### Per customer turn, with the text model and with 3 s of audio", ""]
     rows = []

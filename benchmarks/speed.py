@@ -22,7 +22,8 @@ Paths (one customer turn each)
   default frames) on the same 3 s.
 
 Also: the contract's floor (``contract_floor``: validating the ``Turn`` and the turn's own
-``Assessment`` alone, against VADER on the same turns), streaming cost (turn ~1,000 vs turn
+``Assessment`` alone) and the frame around the signals (``no_signal``: the same path with
+every signal off in the policy), both against VADER on the same turns; streaming cost (turn ~1,000 vs turn
 ~10 of one session), ``import empathy_signals`` time, CLI throughput (``python -m
 empathy_signals score FILE -o OUT`` on a generated JSONL of 10-turn conversations) and peak
 RSS (``ru_maxrss`` of a child process) without and with the model loaded.
@@ -101,9 +102,28 @@ def no_model(detector: Any, sets: dict[str, dict]) -> dict[str, Any]:
     if vader is None:
         out["skipped_peer"] = "vaderSentiment is not installed (pip install 'empathy-signals[bench]')"
     else:
+        pooled = [t for spec in sets.values() for t in spec["texts"]]
         gc.collect()
-        out["contract_floor"] = contract_floor(detector, [t for spec in sets.values() for t in spec["texts"]], vader)
+        out["contract_floor"] = contract_floor(detector, pooled, vader)
+        gc.collect()
+        out["no_signal"] = no_signal(pooled, vader)
     return out
+
+
+def no_signal(texts: list[str], peer: Any) -> dict[str, Any]:
+    """The same per-turn path with every signal switched off in the policy, next to the peer.
+
+    What remains is the frame around the signals: the input ``Turn``, tokenising, language
+    detection, fusion of empty findings, the decision, session state and the ``Assessment``.
+    """
+    from empathy_signals import Detector
+    from empathy_signals.config import Policy, Signal
+
+    policy = Policy.default()
+    policy = policy.model_copy(update={"signals": dict.fromkeys(Signal.__args__, False)})
+    t_ours, t_peer = bench.time_turns(Detector(policy=policy), texts, peer=peer)
+    return _row(t_ours, t_peer, language="fr+en", source="all sets pooled",
+                what="session.add(Turn(speaker='customer', text=...)) with every signal switched off in the policy")
 
 
 def contract_floor(detector: Any, texts: list[str], peer: Any) -> dict[str, Any]:

@@ -84,6 +84,17 @@ def test_contract_floor_times_the_same_turns_as_the_peer(harness):
     assert "contract's floor" in rendered
 
 
+def test_no_signal_row_runs_the_path_with_every_signal_off(harness):
+    pytest.importorskip("vaderSentiment")
+    speed, report = harness["speed"], harness["report"]
+    texts = [t for _, t in bench.GENERATED_TURNS]
+    row = speed.no_signal(texts, lambda text: None)
+    assert row["ours"]["n"] == row["peer"]["n"] == len(texts) and row["ratio_p50"] > 0
+    rendered = "\n".join(report.speed_section({"profile": "quick", "config": {"set_size": 1},
+                                                "no_model": {"sets": {"overall": row}, "no_signal": row}}))
+    assert "frame around the signals" in rendered
+
+
 def _result(**ratios: float) -> dict:
     return {"gated_ratios": ratios}
 
