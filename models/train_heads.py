@@ -222,6 +222,25 @@ def fit_logreg(x: np.ndarray, y: np.ndarray, *, balanced: bool,
     return w.astype(np.float32), b.astype(np.float32)
 
 
+def fit_masked_one_vs_rest(x: np.ndarray, y_rows: list[dict[str, int]], labels, *,
+                           balanced: bool) -> tuple[np.ndarray, np.ndarray, dict]:
+    """One logistic regression per label, each fitted on the rows whose dict has that label
+    (a row leaves out the labels it says nothing about).
+
+    Returns the weights (one row per label), the biases, and per label the rows fitted and
+    the positives among them.
+    """
+    ws, bs, fitted = [], [], {}
+    for label in labels:
+        idx = [i for i, y in enumerate(y_rows) if label in y]
+        y = np.array([y_rows[i][label] for i in idx])
+        w, b = fit_logreg(x[idx], y, balanced=balanced)
+        ws.append(w[0])
+        bs.append(b[0])
+        fitted[label] = {"rows": len(idx), "positives": int(y.sum())}
+    return np.stack(ws), np.array(bs, dtype=np.float32), fitted
+
+
 def sigmoid(v: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * v))
 
@@ -305,12 +324,18 @@ def language_nullspace(emb: Embedder) -> tuple[np.ndarray, dict]:
     layer on the raw embedding. Without it the head, fitted on English rows only, reads
     "French" as "neutral": 86 % of the polar XED FR dev lines came out neutral.
     """
-    from sklearn.linear_model import LogisticRegression
-
     # the emotion training text holds both XED sets: load its cache, then take the rows
     emb("em_train", [t for t, _, _ in emotion_rows("train")])
     x_en = emb("lang_xed_en_train", [t for t, _ in xed("en", "train")])
     x_fr = emb("lang_xed_fr_train", [t for t, _ in xed("fr", "train")])
+    return nullspace_projection(x_en, x_fr)
+
+
+def nullspace_projection(x_en: np.ndarray, x_fr: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``I - w w^T`` for the unit direction ``w`` that tells embeddings ``x_en`` from ``x_fr``
+    (see :func:`language_nullspace`), and what it was fitted on."""
+    from sklearn.linear_model import LogisticRegression
+
     z = np.concatenate([x_en, x_fr])
     y = np.r_[np.zeros(len(x_en)), np.ones(len(x_fr))]
     clf = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced", random_state=SEED)
@@ -452,16 +477,8 @@ def main(argv: list[str] | None = None) -> int:
             if lab in ("anger", "frustration"):  # a seed for one says nothing about the other
                 del y["frustration" if lab == "anger" else "anger"]
             y_rows.append(y)
-        w_em, b_em, fitted_em = [], [], {}
-        for e in EMOTIONS:
-            idx = [i for i, y in enumerate(y_rows) if e in y]
-            ye = np.array([y_rows[i][e] for i in idx])
-            w, b = fit_logreg(x_em[idx], ye, balanced=False)
-            w_em.append(w[0])
-            b_em.append(b[0])
-            fitted_em[e] = {"rows": len(idx), "positives": int(ye.sum())}
-        weights["emotion"], biases["emotion"] = np.stack(w_em), np.array(b_em, dtype=np.float32)
-        training["fitted_on"]["emotion"] = fitted_em
+        weights["emotion"], biases["emotion"], training["fitted_on"]["emotion"] = fit_masked_one_vs_rest(
+            x_em, y_rows, EMOTIONS, balanced=False)
 
         em_dev = emotion_rows("dev")
         e_dev = emb("em_dev", [t for t, _, _ in em_dev])
@@ -544,13 +561,8 @@ def main(argv: list[str] | None = None) -> int:
         def fit_topics(seed_idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
             x = np.concatenate([x_tp_data, x_tp_seed[seed_idx]])
             ys = y_data + [{t: int(t == tp_seeds[i][2]) for t in TOPICS} for i in seed_idx]
-            ws, bs = [], []
-            for t in TOPICS:
-                idx = [i for i, y in enumerate(ys) if t in y]
-                w, b = fit_logreg(x[idx], np.array([ys[i][t] for i in idx]), balanced=True)
-                ws.append(w[0])
-                bs.append(b[0])
-            return np.stack(ws), np.array(bs, dtype=np.float32)
+            w, b, _ = fit_masked_one_vs_rest(x, ys, TOPICS, balanced=True)
+            return w, b
 
         weights["topics"], biases["topics"] = fit_topics(list(range(len(tp_seeds))))
         training["fitted_on"]["topics"] = {

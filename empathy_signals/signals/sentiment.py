@@ -265,23 +265,19 @@ class _Tables:
                 continue
             self.emoticons.setdefault(key, (valence, f"{where}:{number}"))
             self.emoticons.setdefault(key.lower(), (valence, f"{where}:{number}"))
-        for word, (total, count, source) in folded_sums.items():
-            rec = slot(word)
-            rec[0] |= _VALENCE
-            rec[1] = total / count
-            rec[2] = source
         # 1b. inflected forms the vendored lexicon lacks take their lemma's valence and
         # source (forms of several lemmas are averaged); the steps below override them
         # like any vendored word (care words, boosters, negators, care prefixes)
+        inflected: dict[str, list] = {}
         if INFLECT_VALENCE.get(language, False):
-            inflected: dict[str, list] = {}
             for key, valence, source in lemmas:
                 for form in _french_inflections(key):
                     if form not in folded_sums:
                         acc = inflected.setdefault(form, [0.0, 0, source])
                         acc[0] += valence
                         acc[1] += 1
-            for word, (total, count, source) in inflected.items():
+        for sums in (folded_sums, inflected):
+            for word, (total, count, source) in sums.items():
                 rec = slot(word)
                 rec[0] |= _VALENCE
                 rec[1] = total / count

@@ -1,16 +1,11 @@
 """train_heads.py's valence recipe (language nullspace + balanced multinomial logreg) on any embedding."""
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 import common as c
 TH = c.TH
 
 def fit_valence(E, d):
-    x_en, x_fr = E("lang_en"), E("lang_fr")
-    z = np.concatenate([x_en, x_fr]); y = np.r_[np.zeros(len(x_en)), np.ones(len(x_fr))]
-    clf = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced", random_state=TH.SEED).fit(z, y)
-    w = clf.coef_[0] / np.linalg.norm(clf.coef_[0])
-    proj = np.eye(z.shape[1]) - np.outer(w, w)
+    proj, _ = TH.nullspace_projection(E("lang_en"), E("lang_fr"))
     x_va = np.concatenate([E("va_train"), E("va_seeds")])
     y_va = np.array(d["va_train"][1] + d["va_seeds"][1])
     w_va, b_va = TH.fit_logreg(x_va @ proj, y_va, balanced=True, multiclass=True)
